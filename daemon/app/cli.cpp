@@ -1,0 +1,120 @@
+#include "daemon/app/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "daemon/app/logging.h"
+#include "daemon/app/run.h"
+#include "daemon/config/config.h"
+#include "daemon/core/diagnostic.h"
+#include "daemon/core/version.h"
+
+namespace newsmon::app {
+namespace {
+
+constexpr const char kDefaultConfig[] = "/etc/newsmon/newsmon.yaml";
+
+struct Options {
+  std::string config_file = kDefaultConfig;
+  std::optional<std::string> log_level;
+};
+
+void PrintDiagnostics(const config::LoadResult& loaded) {
+  for (const auto& d : loaded.diagnostics) std::cerr << core::Format(d) << '\n';
+}
+
+std::size_t CountErrors(const config::LoadResult& loaded) {
+  std::size_t n = 0;
+  for (const auto& d : loaded.diagnostics) n += d.severity == core::Severity::kError ? 1 : 0;
+  return n;
+}
+
+int Check(const Options& options) {
+  auto loaded = config::LoadConfig(options.config_file, config::ProcessEnvironment());
+  PrintDiagnostics(loaded);
+  if (!loaded.ok()) {
+    std::size_t errors = CountErrors(loaded);
+    std::cerr << options.config_file << ": " << errors << (errors == 1 ? " error" : " errors")
+              << '\n';
+    return kExitUsage;
+  }
+  const auto& c = loaded.config;
+  std::size_t enabled = 0;
+  for (const auto& source : c.sources) enabled += source.enabled ? 1 : 0;
+  std::cout << options.config_file << ": OK (" << c.sources.size() << " sources, " << enabled
+            << " enabled; " << c.rule_files.size() << " rule files; " << c.sinks.size()
+            << " sinks)\n";
+  return kExitOk;
+}
+
+int Run(const Options& options) {
+  auto loaded = config::LoadConfig(options.config_file, config::ProcessEnvironment());
+  if (!loaded.ok()) {
+    PrintDiagnostics(loaded);
+    std::cerr << "newsmon: not starting: " << CountErrors(loaded) << " config errors\n";
+    return kExitUsage;
+  }
+  config::LogSettings log_settings = loaded.config.log;
+  if (options.log_level) {
+    log_settings.level = *core::ParseEnum<config::LogLevel>(config::kLogLevelNames,
+                                                            *options.log_level);
+  }
+  auto log = MakeLogger(log_settings);
+  for (const auto& d : loaded.diagnostics) log->warn("{}", core::Format(d));
+  return RunDaemon(loaded.config, *log);
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"newsmon: watches news sources and alerts on headlines that match your rules",
+               "newsmon"};
+  app.set_version_flag("--version", std::string("newsmon ") + core::kVersion);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.footer(
+      "Exit codes: 0 success, 1 runtime failure, 2 invalid usage, config or rules.\n"
+      "Run 'newsmon SUBCOMMAND --help' for a subcommand's options and examples.");
+
+  Options options;
+  std::vector<std::string> levels;
+  for (const auto& entry : config::kLogLevelNames) levels.emplace_back(entry.name);
+  app.add_option("--log-level", options.log_level,
+                 "Override the config's log.level")
+      ->check(CLI::IsMember(levels));
+
+  auto add_config = [&](CLI::App* sub) {
+    sub->add_option("-c,--config", options.config_file, "Config file")
+        ->envname("NEWSMON_CONFIG")
+        ->capture_default_str();
+  };
+
+  CLI::App* run = app.add_subcommand("run", "Run the daemon: poll sources, match, alert");
+  add_config(run);
+  run->footer(
+      "Examples:\n"
+      "  newsmon run --config /etc/newsmon/newsmon.yaml\n"
+      "  newsmon run --config config/newsmon.yaml --log-level debug\n"
+      "Stops cleanly on SIGINT or SIGTERM.");
+
+  CLI::App* check = app.add_subcommand("check", "Validate the config and rule files");
+  add_config(check);
+  check->footer(
+      "Examples:\n"
+      "  newsmon check --config /etc/newsmon/newsmon.yaml\n"
+      "Prints every problem with file:line; exit 0 when valid, 2 otherwise.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (run->parsed()) return Run(options);
+  return Check(options);
+}
+
+}  // namespace newsmon::app

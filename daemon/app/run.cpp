@@ -1,0 +1,57 @@
+#include "daemon/app/run.h"
+
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "daemon/core/version.h"
+
+namespace newsmon::app {
+namespace {
+
+// Creates the state directory if needed and checks we can write there, so a bad
+// deployment fails at start-up rather than at the first poll.
+bool PrepareStateDir(const std::filesystem::path& dir, spdlog::logger& log) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    log.error("cannot create state directory {}: {}", dir.string(), ec.message());
+    return false;
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    log.error("state directory {} is not writable: {}", dir.string(), std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int RunDaemon(const config::Config& config, spdlog::logger& log) {
+  if (!PrepareStateDir(config.state_dir, log)) return 1;
+
+  std::size_t enabled = 0;
+  for (const auto& source : config.sources) enabled += source.enabled ? 1 : 0;
+  log.info("newsmon {} started: config {}, {} sources ({} enabled), {} rule files, {} sinks, "
+           "state in {}",
+           core::kVersion, config.file.string(), config.sources.size(), enabled,
+           config.rule_files.size(), config.sinks.size(), config.state_dir.string());
+
+  boost::asio::io_context io;
+  boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log.info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    io.stop();
+  });
+  io.run();
+  log.info("stopped");
+  return 0;
+}
+
+}  // namespace newsmon::app

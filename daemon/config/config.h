@@ -1,0 +1,79 @@
+// The daemon's configuration: YAML files read once into plain, validated structs.
+//
+// LoadConfig reads the main file and the files it includes, reports every problem it finds
+// (not only the first) with file, line and key, and resolves relative paths against the
+// directory of the file that names them. A Config it returns without errors is complete:
+// every default applied, every value in range, every secret read.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/core/diagnostic.h"
+#include "daemon/core/enum_names.h"
+#include "daemon/core/sink.h"
+#include "daemon/core/source.h"
+
+namespace newsmon::config {
+
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
+enum class LogFormat { kText, kJson };
+
+inline constexpr core::EnumName<LogLevel> kLogLevelNames[] = {
+    {LogLevel::kTrace, "trace"}, {LogLevel::kDebug, "debug"},       {LogLevel::kInfo, "info"},
+    {LogLevel::kWarn, "warn"},   {LogLevel::kError, "error"},       {LogLevel::kCritical, "critical"},
+    {LogLevel::kOff, "off"},
+};
+inline constexpr core::EnumName<LogFormat> kLogFormatNames[] = {
+    {LogFormat::kText, "text"},
+    {LogFormat::kJson, "json"},
+};
+
+struct LogSettings {
+  LogLevel level = LogLevel::kInfo;
+  LogFormat format = LogFormat::kText;  // text for people, json for log shippers
+};
+
+// The admin server's address (metrics, health, read API).
+inline constexpr std::uint16_t kDefaultAdminPort = 9787;
+struct ListenAddress {
+  std::string host = "127.0.0.1";  // an IP literal; loopback only unless set
+  std::uint16_t port = kDefaultAdminPort;  // 0 = any free port (tests)
+};
+
+struct Config {
+  std::filesystem::path file;                    // the main config file, as given
+  std::filesystem::path state_dir = "/var/lib/newsmon";  // SQLite state lives here
+  ListenAddress listen;
+  LogSettings log;
+  std::vector<std::filesystem::path> rule_files;  // resolved from `rules:` globs, sorted
+  std::vector<core::SinkSpec> sinks;              // a single `log` sink when none is set
+  std::vector<core::Source> sources;              // `sources:` then included files, in order
+};
+
+// Looks up an environment variable for `${VAR}` expansion; nullopt when unset.
+using Environment = std::function<std::optional<std::string>(const std::string& name)>;
+
+// The process environment (getenv).
+Environment ProcessEnvironment();
+
+struct LoadResult {
+  Config config;                              // complete only when ok()
+  std::vector<core::Diagnostic> diagnostics;  // errors and warnings, in reading order
+  bool ok() const { return !core::HasErrors(diagnostics); }
+};
+
+// Reads `file` and everything it includes. Never throws for bad input: every problem is a
+// diagnostic. Thread-compatible; reads files and the environment, nothing else.
+LoadResult LoadConfig(const std::filesystem::path& file, const Environment& env);
+
+// As LoadConfig, with the main file's text given; `file` names it in diagnostics and
+// anchors its relative paths. For tests and fuzzing.
+LoadResult LoadConfigFromString(const std::string& text, const std::filesystem::path& file,
+                                const Environment& env);
+
+}  // namespace newsmon::config

@@ -1,0 +1,52 @@
+// A configured news source: where to poll and how to read it. Built and validated by
+// `config`, read by fetch, parse and schedule.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "daemon/core/enum_names.h"
+
+namespace newsmon::core {
+
+enum class SourceKind { kAuto, kRss, kAtom, kRdf, kJson, kHtml };
+
+inline constexpr EnumName<SourceKind> kSourceKindNames[] = {
+    {SourceKind::kAuto, "auto"}, {SourceKind::kRss, "rss"},   {SourceKind::kAtom, "atom"},
+    {SourceKind::kRdf, "rdf"},   {SourceKind::kJson, "json"}, {SourceKind::kHtml, "html"},
+};
+
+// How to find items on an HTML page (kind: html). Selectors are CSS, each relative to the
+// item element; "sel@attr" takes an attribute instead of the text.
+struct HtmlSelectors {
+  std::string item;         // required: one match per news item
+  std::string title;        // required
+  std::string link;         // optional; empty = none
+  std::string date;         // optional; empty = none
+  std::string summary;      // optional; empty = none
+  std::string date_format;  // strftime-like, e.g. "%d %B %Y - %H:%M"; empty = auto-detect
+  std::string timezone = "UTC";  // IANA zone the page's dates are written in
+};
+
+using Header = std::pair<std::string, std::string>;
+
+struct Source {
+  std::string name;  // unique; [A-Za-z0-9][A-Za-z0-9_.-]*, used as a metric label
+  std::string url;   // absolute http(s) URL
+  SourceKind kind = SourceKind::kAuto;  // auto = detect from the content
+  bool enabled = true;
+  std::chrono::milliseconds interval = std::chrono::minutes(5);  // poll period, >= 10 s
+  std::chrono::milliseconds timeout = std::chrono::seconds(30);  // whole poll, <= interval
+  std::uint64_t max_body = 10 * 1024 * 1024;  // bytes after decompression; default 10 MiB
+  std::string user_agent;                     // empty = newsmon's default
+  std::vector<Header> headers;                // extra request headers, in config order
+  std::optional<HtmlSelectors> html;          // set exactly when kind == kHtml
+  std::string origin;                         // "file:line" where it was defined
+};
+
+}  // namespace newsmon::core

@@ -1,0 +1,61 @@
+// Runs a program as a child process with its output captured, for tests of the `newsmon`
+// binary. Every wait has a deadline; nothing sleeps.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace newsmon::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // the exit status, or 128 + signal when killed by one
+  std::string out;     // everything written to stdout
+  std::string err;     // everything written to stderr
+};
+
+// Runs `argv` with `env` added to the environment, waits for it to exit, and kills it
+// (failing the test) if it runs past `deadline`.
+ProcessResult Run(const std::vector<std::string>& argv,
+                  const std::vector<std::string>& env = {},
+                  std::chrono::milliseconds deadline = std::chrono::seconds(30));
+
+// A child that keeps running while the test talks to it.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+  ~Child();  // kills the child if it is still running
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  // Reads output until `done(out, err)` holds or the deadline passes; returns whether it
+  // held. Also returns (false) when the child closes its output first.
+  bool WaitForOutput(const std::function<bool(const std::string& out, const std::string& err)>& done,
+                     std::chrono::milliseconds deadline);
+  void Signal(int signal);
+  // Reads the rest of the output and waits for exit; kills the child and returns -1 when it
+  // does not exit within the deadline.
+  int Wait(std::chrono::milliseconds deadline);
+
+  const std::string& out() const { return out_; }
+  const std::string& err() const { return err_; }
+
+ private:
+  // Waits up to `timeout` for output or exit and takes what came; false when there is
+  // nothing left to wait for (exited, both streams closed).
+  bool Pump(std::chrono::milliseconds timeout);
+
+  pid_t pid_ = -1;
+  int pid_fd_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  std::string out_;
+  std::string err_;
+  bool exited_ = false;
+  int exit_code_ = -1;
+};
+
+}  // namespace newsmon::testing
