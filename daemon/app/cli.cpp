@@ -58,8 +58,8 @@ int Run(const Options& options) {
   }
   config::LogSettings log_settings = loaded.config.log;
   if (options.log_level) {
-    log_settings.level = *core::ParseEnum<config::LogLevel>(config::kLogLevelNames,
-                                                            *options.log_level);
+    log_settings.level =
+        *core::ParseEnum<config::LogLevel>(config::kLogLevelNames, *options.log_level);
   }
   auto log = MakeLogger(log_settings);
   for (const auto& d : loaded.diagnostics) log->warn("{}", core::Format(d));
@@ -81,8 +81,7 @@ int Main(int argc, char** argv) {
   Options options;
   std::vector<std::string> levels;
   for (const auto& entry : config::kLogLevelNames) levels.emplace_back(entry.name);
-  app.add_option("--log-level", options.log_level,
-                 "Override the config's log.level")
+  app.add_option("--log-level", options.log_level, "Override the config's log.level")
       ->check(CLI::IsMember(levels));
 
   auto add_config = [&](CLI::App* sub) {

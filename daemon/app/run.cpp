@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "daemon/config/units.h"
 #include "daemon/core/version.h"
 
 namespace newsmon::app {
@@ -35,20 +36,26 @@ bool PrepareStateDir(const std::filesystem::path& dir, spdlog::logger& log) {
 int RunDaemon(const config::Config& config, spdlog::logger& log) {
   if (!PrepareStateDir(config.state_dir, log)) return 1;
 
-  std::size_t enabled = 0;
-  for (const auto& source : config.sources) enabled += source.enabled ? 1 : 0;
-  log.info("newsmon {} started: config {}, {} sources ({} enabled), {} rule files, {} sinks, "
-           "state in {}",
-           core::kVersion, config.file.string(), config.sources.size(), enabled,
-           config.rule_files.size(), config.sinks.size(), config.state_dir.string());
-
   boost::asio::io_context io;
+  // Installed before the start-up line, so a signal sent after it is always handled.
   boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   stop_signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log.info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
     io.stop();
   });
+
+  std::size_t enabled = 0;
+  for (const auto& source : config.sources) {
+    enabled += source.enabled ? 1 : 0;
+    log.debug("source {}: {} every {}{}", source.name, source.url,
+              config::FormatDuration(source.interval), source.enabled ? "" : " (disabled)");
+  }
+  log.info(
+      "newsmon {} started: config {}, {} sources ({} enabled), {} rule files, {} sinks, "
+      "state in {}",
+      core::kVersion, config.file.string(), config.sources.size(), enabled,
+      config.rule_files.size(), config.sinks.size(), config.state_dir.string());
   io.run();
   log.info("stopped");
   return 0;

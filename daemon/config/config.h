@@ -24,8 +24,8 @@ enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
 enum class LogFormat { kText, kJson };
 
 inline constexpr core::EnumName<LogLevel> kLogLevelNames[] = {
-    {LogLevel::kTrace, "trace"}, {LogLevel::kDebug, "debug"},       {LogLevel::kInfo, "info"},
-    {LogLevel::kWarn, "warn"},   {LogLevel::kError, "error"},       {LogLevel::kCritical, "critical"},
+    {LogLevel::kTrace, "trace"}, {LogLevel::kDebug, "debug"}, {LogLevel::kInfo, "info"},
+    {LogLevel::kWarn, "warn"},   {LogLevel::kError, "error"}, {LogLevel::kCritical, "critical"},
     {LogLevel::kOff, "off"},
 };
 inline constexpr core::EnumName<LogFormat> kLogFormatNames[] = {
@@ -41,12 +41,12 @@ struct LogSettings {
 // The admin server's address (metrics, health, read API).
 inline constexpr std::uint16_t kDefaultAdminPort = 9787;
 struct ListenAddress {
-  std::string host = "127.0.0.1";  // an IP literal; loopback only unless set
+  std::string host = "127.0.0.1";          // an IP literal; loopback only unless set
   std::uint16_t port = kDefaultAdminPort;  // 0 = any free port (tests)
 };
 
 struct Config {
-  std::filesystem::path file;                    // the main config file, as given
+  std::filesystem::path file;                            // the main config file, as given
   std::filesystem::path state_dir = "/var/lib/newsmon";  // SQLite state lives here
   ListenAddress listen;
   LogSettings log;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "daemon/config/config.h"
@@ -31,14 +32,13 @@ constexpr std::string_view kIncludeKeys[] = {"sources"};
 // Per-source settings: valid in `defaults` and in each source, where the source's own wins.
 constexpr std::string_view kSettingKeys[] = {"kind",     "enabled",    "interval", "timeout",
                                              "max_body", "user_agent", "headers",  "html"};
-constexpr std::string_view kSourceKeys[] = {"name",     "url",        "kind",    "enabled",
-                                            "interval", "timeout",    "max_body", "user_agent",
+constexpr std::string_view kSourceKeys[] = {"name",     "url",     "kind",     "enabled",
+                                            "interval", "timeout", "max_body", "user_agent",
                                             "headers",  "html"};
 constexpr std::string_view kHtmlKeys[] = {"item",    "title",       "link",    "date",
                                           "summary", "date_format", "timezone"};
-constexpr std::string_view kSinkKeys[] = {"name",        "kind",    "url",    "url_file",
-                                          "secret",      "secret_file", "chat_id", "headers",
-                                          "labels"};
+constexpr std::string_view kSinkKeys[] = {"name",        "kind",    "url",     "url_file", "secret",
+                                          "secret_file", "chat_id", "headers", "labels"};
 
 constexpr milliseconds kMinInterval = 10s;
 constexpr milliseconds kMinTimeout = 1s;
@@ -65,8 +65,9 @@ bool IsToken(std::string_view s) {
   });
 }
 
-bool HasControlBreak(std::string_view s) { return s.find_first_of("\r\n", 0) != s.npos ||
-                                                  s.find('\0') != s.npos; }
+bool HasControlBreak(std::string_view s) {
+  return s.find_first_of("\r\n", 0) != s.npos || s.find('\0') != s.npos;
+}
 
 // Whether `text` is standard base64 (with padding), and its decoded length.
 std::optional<std::size_t> Base64Length(std::string_view text) {
@@ -98,7 +99,7 @@ struct SourceSettings {
   std::optional<std::uint64_t> max_body;
   std::optional<std::string> user_agent;
   std::vector<core::Header> headers;
-  std::vector<core::Header> html;  // html-block keys that were set, in file order
+  std::vector<core::Header> html;       // html-block keys that were set, in file order
   std::optional<YAML::Node> html_node;  // where the html block is, when there is one
 };
 
@@ -133,19 +134,15 @@ class Loader {
       defaults_ = ReadSettings(reader, root["defaults"], "defaults");
     }
     if (root["rules"]) {
-      if (auto globs = reader.StringList(root["rules"], "rules")) {
-        config.rule_files = reader.Glob(root["rules"], "rules", *globs);
-      }
+      config.rule_files = reader.Glob(root["rules"], "rules");
     } else {
       reader.Warning(root, "rules", "no rule files configured: nothing will ever match");
     }
     ReadSinks(reader, root["sinks"], config.sinks);
     ReadSources(reader, root["sources"], "sources", config.sources);
     if (root["include"]) {
-      if (auto globs = reader.StringList(root["include"], "include")) {
-        for (const auto& path : reader.Glob(root["include"], "include", *globs)) {
-          ReadIncluded(path, config.sources);
-        }
+      for (const auto& path : reader.Glob(root["include"], "include")) {
+        ReadIncluded(path, config.sources);
       }
     }
     if (config.sources.empty()) {
@@ -173,7 +170,9 @@ class Loader {
     if (!text) return;
     std::string host;
     std::string port;
-    if (text->starts_with('[')) {
+    // IPv6 needs brackets ("[::1]:80"), IPv4 must not have them: "::1:80" is ambiguous.
+    bool bracketed = text->starts_with('[');
+    if (bracketed) {
       std::size_t close = text->find("]:");
       if (close != std::string::npos) {
         host = text->substr(1, close - 1);
@@ -184,12 +183,12 @@ class Loader {
       port = text->substr(colon + 1);
     }
     unsigned char buffer[sizeof(in6_addr)];
-    bool host_ok = inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
-                   inet_pton(AF_INET6, host.c_str(), buffer) == 1;
+    bool host_ok = bracketed ? inet_pton(AF_INET6, host.c_str(), buffer) == 1
+                             : inet_pton(AF_INET, host.c_str(), buffer) == 1;
     unsigned value = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    bool port_ok = !port.empty() && ec == std::errc() && end == port.data() + port.size() &&
-                   value <= 65535;
+    bool port_ok =
+        !port.empty() && ec == std::errc() && end == port.data() + port.size() && value <= 65535;
     if (!host_ok || !port_ok) {
       reader.Error(node, "listen",
                    "expected IP:PORT such as 127.0.0.1:" + std::to_string(kDefaultAdminPort) +
@@ -219,13 +218,16 @@ class Loader {
                                         const std::string& path) {
     auto headers = reader.StringMap(node, path);
     if (!headers) return {};
+    std::set<std::string> seen;
     for (const auto& [name, value] : *headers) {
       const YAML::Node& at = node[name];
       std::string header_path = path + "." + name;
-      if (!IsToken(name)) {
+      if (!seen.insert(Lower(name)).second) {
+        reader.Error(at, header_path, "header names are case-insensitive: this one appears twice");
+      } else if (!IsToken(name)) {
         reader.Error(at, header_path, "invalid header name");
-      } else if (std::find(std::begin(kManagedHeaders), std::end(kManagedHeaders),
-                           Lower(name)) != std::end(kManagedHeaders)) {
+      } else if (std::find(std::begin(kManagedHeaders), std::end(kManagedHeaders), Lower(name)) !=
+                 std::end(kManagedHeaders)) {
         reader.Error(at, header_path, "this header is set by newsmon itself");
       }
       if (HasControlBreak(value)) {
@@ -235,12 +237,11 @@ class Loader {
     return *headers;
   }
 
-  SourceSettings ReadSettings(YamlReader& reader, const YAML::Node& node,
-                              const std::string& path) {
+  SourceSettings ReadSettings(YamlReader& reader, const YAML::Node& node, const std::string& path) {
     SourceSettings s;
     if (node["kind"]) {
-      s.kind = reader.EnumValue<core::SourceKind>(node["kind"], path + ".kind",
-                                                  core::kSourceKindNames);
+      s.kind =
+          reader.EnumValue<core::SourceKind>(node["kind"], path + ".kind", core::kSourceKindNames);
     }
     if (node["enabled"]) s.enabled = reader.Bool(node["enabled"], path + ".enabled");
     if (node["interval"]) {
@@ -281,6 +282,10 @@ class Loader {
       if (reader.ExpectMap(node["html"], path + ".html", kHtmlKeys)) {
         for (const auto& entry : node["html"]) {
           const std::string& key = entry.first.Scalar();
+          // ExpectMap has reported unknown keys already.
+          if (std::find(std::begin(kHtmlKeys), std::end(kHtmlKeys), key) == std::end(kHtmlKeys)) {
+            continue;
+          }
           std::string key_path = path + ".html." + key;
           auto value = reader.String(entry.second, key_path);
           if (!value) continue;
@@ -302,10 +307,12 @@ class Loader {
     source.kind = own.kind.value_or(defaults_.kind.value_or(source.kind));
     source.enabled = own.enabled.value_or(defaults_.enabled.value_or(source.enabled));
     source.interval = own.interval.value_or(defaults_.interval.value_or(source.interval));
-    source.timeout = own.timeout.value_or(defaults_.timeout.value_or(source.timeout));
+    // An unset timeout is the built-in one, shortened to fit a shorter interval; a timeout
+    // the user set is checked against the interval instead.
+    source.timeout =
+        own.timeout.value_or(defaults_.timeout.value_or(std::min(source.timeout, source.interval)));
     source.max_body = own.max_body.value_or(defaults_.max_body.value_or(source.max_body));
-    source.user_agent =
-        own.user_agent.value_or(defaults_.user_agent.value_or(source.user_agent));
+    source.user_agent = own.user_agent.value_or(defaults_.user_agent.value_or(source.user_agent));
     source.headers = defaults_.headers;
     for (const auto& header : own.headers) {
       auto same = std::find_if(source.headers.begin(), source.headers.end(), [&](const auto& h) {
@@ -320,9 +327,9 @@ class Loader {
     if (source.kind == core::SourceKind::kHtml) {
       core::HtmlSelectors html;
       std::map<std::string_view, std::string*> fields = {
-          {"item", &html.item},       {"title", &html.title},
-          {"link", &html.link},       {"date", &html.date},
-          {"summary", &html.summary}, {"date_format", &html.date_format},
+          {"item", &html.item},        {"title", &html.title},
+          {"link", &html.link},        {"date", &html.date},
+          {"summary", &html.summary},  {"date_format", &html.date_format},
           {"timezone", &html.timezone}};
       for (const auto* level : {&defaults_.html, &own.html}) {
         for (const auto& [key, value] : *level) *fields.at(key) = value;
@@ -349,8 +356,7 @@ class Loader {
                          "at most 64 characters)");
       } else if (auto [it, inserted] = source_origins_.emplace(*name, source.origin); !inserted) {
         reader.Error(node["name"], path + ".name",
-                     "duplicate source name '" + *name + "' (first defined at " + it->second +
-                         ")");
+                     "duplicate source name '" + *name + "' (first defined at " + it->second + ")");
       }
       source.name = *name;
     }
@@ -373,11 +379,11 @@ class Loader {
                      "kind html needs an html block with at least 'item' and 'title' selectors");
       }
     } else if (own.html_node) {
-      reader.Error(*own.html_node, path + ".html",
-                   "an html block is only used with kind: html (this source has kind: " +
-                       std::string(core::NameOf<core::SourceKind>(core::kSourceKindNames,
-                                                                  source.kind)) +
-                       ")");
+      reader.Error(
+          *own.html_node, path + ".html",
+          "an html block is only used with kind: html (this source has kind: " +
+              std::string(core::NameOf<core::SourceKind>(core::kSourceKindNames, source.kind)) +
+              ")");
     }
     sources.push_back(std::move(source));
   }
@@ -398,8 +404,12 @@ class Loader {
     }
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     YAML::Node root;
-    if (!Parse(text, file, root) || !root.IsDefined() || root.IsNull()) return;
+    if (!Parse(text, file, root)) return;
     YamlReader reader(file, env_, out_);
+    if (!root.IsDefined() || root.IsNull()) {
+      reader.Warning(root, "", "included file is empty");
+      return;
+    }
     if (!reader.ExpectMap(root, "", kIncludeKeys)) return;
     ReadSources(reader, root["sources"], "sources", sources);
   }
@@ -424,8 +434,8 @@ class Loader {
       reader.Error(node, path, "missing required key 'kind'");
       return;
     }
-    auto kind = reader.EnumValue<core::SinkKind>(node["kind"], path + ".kind",
-                                                 core::kSinkKindNames);
+    auto kind =
+        reader.EnumValue<core::SinkKind>(node["kind"], path + ".kind", core::kSinkKindNames);
     if (!kind) return;
     sink.kind = *kind;
     std::string kind_name(core::NameOf<core::SinkKind>(core::kSinkKindNames, sink.kind));
@@ -434,22 +444,32 @@ class Loader {
     // another kind does not silently do nothing.
     std::vector<std::string_view> used;
     switch (sink.kind) {
-      case core::SinkKind::kLog: break;
-      case core::SinkKind::kWebhook: used = {"url", "url_file", "secret", "secret_file", "headers"}; break;
+      case core::SinkKind::kLog:
+        break;
+      case core::SinkKind::kWebhook:
+        used = {"url", "url_file", "secret", "secret_file", "headers"};
+        break;
       case core::SinkKind::kSlack:
       case core::SinkKind::kDiscord:
-      case core::SinkKind::kTeams: used = {"url", "url_file"}; break;
-      case core::SinkKind::kTelegram: used = {"url", "url_file", "secret", "secret_file", "chat_id"}; break;
-      case core::SinkKind::kNtfy: used = {"url", "url_file", "secret", "secret_file"}; break;
-      case core::SinkKind::kAlertmanager: used = {"url", "url_file", "headers", "labels"}; break;
+      case core::SinkKind::kTeams:
+        used = {"url", "url_file"};
+        break;
+      case core::SinkKind::kTelegram:
+        used = {"url", "url_file", "secret", "secret_file", "chat_id"};
+        break;
+      case core::SinkKind::kNtfy:
+        used = {"url", "url_file", "secret", "secret_file"};
+        break;
+      case core::SinkKind::kAlertmanager:
+        used = {"url", "url_file", "headers", "labels"};
+        break;
     }
     for (const auto& entry : node) {
       const std::string& key = entry.first.Scalar();
       if (key == "name" || key == "kind") continue;
       if (std::find(used.begin(), used.end(), key) == used.end() &&
           std::find(std::begin(kSinkKeys), std::end(kSinkKeys), key) != std::end(kSinkKeys)) {
-        reader.Error(entry.first, path + "." + key,
-                     "not used by sinks of kind " + kind_name);
+        reader.Error(entry.first, path + "." + key, "not used by sinks of kind " + kind_name);
       }
     }
     if (sink.kind == core::SinkKind::kLog) {
@@ -473,15 +493,15 @@ class Loader {
       sink.secret = *secret;
       const YAML::Node& at = node["secret"] ? node["secret"] : node["secret_file"];
       if (sink.kind == core::SinkKind::kWebhook) {
-        auto length = secret->starts_with("whsec_") ? Base64Length(secret->substr(6))
-                                                    : std::nullopt;
+        auto length =
+            secret->starts_with("whsec_") ? Base64Length(secret->substr(6)) : std::nullopt;
         if (!length || *length < 24 || *length > 64) {
           reader.Error(at, path + ".secret",
                        "a webhook secret is 'whsec_' followed by 24 to 64 bytes in base64 "
                        "(generate one with: echo whsec_$(head -c 32 /dev/urandom | base64))");
         }
       }
-    } else if (sink.kind == core::SinkKind::kTelegram) {
+    } else if (sink.kind == core::SinkKind::kTelegram && !node["secret"] && !node["secret_file"]) {
       reader.Error(node, path, "telegram sinks need the bot token in 'secret' or 'secret_file'");
     }
     if (sink.kind == core::SinkKind::kTelegram) {

@@ -58,16 +58,16 @@ std::optional<std::string> ExpandVariables(std::string_view text, const Environm
     std::string_view name = inner.substr(0, sep);
     if (name.empty() || !IsVariableStart(name[0]) ||
         !std::all_of(name.begin(), name.end(), IsVariableChar)) {
-      error = "invalid variable name '" + std::string(name) + "' in '${" + std::string(inner) +
-              "}'";
+      error =
+          "invalid variable name '" + std::string(name) + "' in '${" + std::string(inner) + "}'";
       return std::nullopt;
     }
     std::optional<std::string> value = env ? env(std::string(name)) : std::nullopt;
     if (sep != std::string_view::npos) {
       if (!value || value->empty()) value = std::string(inner.substr(sep + 2));
     } else if (!value) {
-      error = "environment variable " + std::string(name) +
-              " is not set (write ${" + std::string(name) + ":-default} for a fallback)";
+      error = "environment variable " + std::string(name) + " is not set (write ${" +
+              std::string(name) + ":-default} for a fallback)";
       return std::nullopt;
     }
     out += *value;

@@ -46,10 +46,8 @@ std::filesystem::path YamlReader::Resolve(const std::string& path) const {
 
 void YamlReader::Report(core::Severity severity, const YAML::Node& at, const std::string& key,
                         std::string message) {
-  core::Diagnostic d{.severity = severity,
-                     .file = file_.string(),
-                     .key = key,
-                     .message = std::move(message)};
+  core::Diagnostic d{
+      .severity = severity, .file = file_.string(), .key = key, .message = std::move(message)};
   if (at.IsDefined() && at.Mark().line >= 0) {
     d.line = at.Mark().line + 1;
     d.column = at.Mark().column + 1;
@@ -65,9 +63,8 @@ void YamlReader::Warning(const YAML::Node& at, const std::string& key, std::stri
   Report(core::Severity::kWarning, at, key, std::move(message));
 }
 
-void YamlReader::UnknownName(const YAML::Node& at, const std::string& path,
-                             std::string_view what, std::string_view name,
-                             std::span<const std::string_view> known) {
+void YamlReader::UnknownName(const YAML::Node& at, const std::string& path, std::string_view what,
+                             std::string_view name, std::span<const std::string_view> known) {
   std::string message = "unknown " + std::string(what) + " '" + std::string(name) + "'";
   if (auto suggestion = ClosestName(name, known)) {
     message += " (did you mean '" + std::string(*suggestion) + "'?)";
@@ -114,8 +111,7 @@ bool YamlReader::ExpectList(const YAML::Node& node, const std::string& path) {
 std::optional<std::string> YamlReader::Scalar(const YAML::Node& node, const std::string& path,
                                               std::string_view expected) {
   if (!node.IsScalar()) {
-    Error(node, path,
-          "expected " + std::string(expected) + ", got " + std::string(Describe(node)));
+    Error(node, path, "expected " + std::string(expected) + ", got " + std::string(Describe(node)));
     return std::nullopt;
   }
   std::string error;
@@ -217,8 +213,7 @@ std::optional<std::vector<core::Header>> YamlReader::StringMap(const YAML::Node&
   return values;
 }
 
-std::optional<std::string> YamlReader::StringOrFile(const YAML::Node& map,
-                                                    const std::string& path,
+std::optional<std::string> YamlReader::StringOrFile(const YAML::Node& map, const std::string& path,
                                                     const std::string& key) {
   const std::string file_key = key + "_file";
   const YAML::Node direct = map[key];
@@ -250,21 +245,35 @@ std::optional<std::string> YamlReader::StringOrFile(const YAML::Node& map,
 }
 
 std::vector<std::filesystem::path> YamlReader::Glob(const YAML::Node& node,
-                                                    const std::string& path,
-                                                    const std::vector<std::string>& patterns) {
+                                                    const std::string& path) {
+  std::vector<std::pair<YAML::Node, std::string>> entries;  // pattern node, key path
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      entries.emplace_back(node[i], path + "[" + std::to_string(i) + "]");
+    }
+  } else if (node.IsScalar()) {
+    entries.emplace_back(node, path);
+  } else {
+    Error(node, path, "expected a path or a list of paths, got " + std::string(Describe(node)));
+  }
   std::set<std::filesystem::path> found;
-  for (const std::string& pattern : patterns) {
-    std::string resolved = Resolve(pattern).string();
+  for (const auto& [entry, entry_path] : entries) {
+    auto pattern = String(entry, entry_path);
+    if (!pattern) continue;
+    std::string resolved = Resolve(*pattern).string();
     glob_t matches{};
-    int rc = ::glob(resolved.c_str(), GLOB_ERR, nullptr, &matches);
+    // No GLOB_ERR: a wildcard under a directory that does not exist is "no match".
+    int rc = ::glob(resolved.c_str(), 0, nullptr, &matches);
     if (rc == 0) {
       for (std::size_t i = 0; i < matches.gl_pathc; ++i) found.insert(matches.gl_pathv[i]);
-    } else if (rc == GLOB_NOMATCH && HasWildcard(pattern)) {
-      Warning(node, path, "'" + pattern + "' matches no file (looked for " + resolved + ")");
+    } else if (rc == GLOB_NOMATCH && HasWildcard(*pattern)) {
+      Warning(entry, entry_path,
+              "'" + *pattern + "' matches no file (looked for " + resolved + ")");
     } else if (rc == GLOB_NOMATCH) {
-      Error(node, path, "file '" + pattern + "' does not exist (looked for " + resolved + ")");
+      Error(entry, entry_path,
+            "file '" + *pattern + "' does not exist (looked for " + resolved + ")");
     } else {
-      Error(node, path, "cannot list '" + resolved + "'");
+      Error(entry, entry_path, "cannot list '" + resolved + "'");
     }
     ::globfree(&matches);
   }

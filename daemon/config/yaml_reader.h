@@ -75,10 +75,10 @@ class YamlReader {
     return std::nullopt;
   }
 
-  // Expands every glob in `patterns` (relative to this file) into sorted, unique paths. A
-  // plain path that does not exist is an error; a wildcard matching nothing a warning.
-  std::vector<std::filesystem::path> Glob(const YAML::Node& node, const std::string& path,
-                                          const std::vector<std::string>& patterns);
+  // Expands the glob or list of globs in `node` (relative to this file) into sorted,
+  // unique paths. A plain path that does not exist is an error; a wildcard matching
+  // nothing a warning. Each problem points at its own list entry.
+  std::vector<std::filesystem::path> Glob(const YAML::Node& node, const std::string& path);
 
  private:
   void Report(core::Severity severity, const YAML::Node& at, const std::string& key,

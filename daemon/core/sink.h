@@ -22,11 +22,11 @@ inline constexpr EnumName<SinkKind> kSinkKindNames[] = {
 struct SinkSpec {
   std::string name;  // unique; same charset as source names, used as a metric label
   SinkKind kind = SinkKind::kLog;
-  std::string url;      // endpoint; empty for log; telegram defaults to the Bot API
-  std::string secret;   // webhook: "whsec_<base64>" signing key; telegram: bot token;
-                        // ntfy: access token; never logged
-  std::string chat_id;  // telegram only: the chat to post to
-  std::vector<Header> headers;                // webhook, alertmanager: extra headers
+  std::string url;              // endpoint; empty for log; telegram defaults to the Bot API
+  std::string secret;           // webhook: "whsec_<base64>" signing key; telegram: bot token;
+                                // ntfy: access token; never logged
+  std::string chat_id;          // telegram only: the chat to post to
+  std::vector<Header> headers;  // webhook, alertmanager: extra headers
   std::map<std::string, std::string> labels;  // alertmanager: labels added to every alert
   std::string origin;                         // "file:line" where it was defined
 };

@@ -24,12 +24,12 @@ inline constexpr EnumName<SourceKind> kSourceKindNames[] = {
 // How to find items on an HTML page (kind: html). Selectors are CSS, each relative to the
 // item element; "sel@attr" takes an attribute instead of the text.
 struct HtmlSelectors {
-  std::string item;         // required: one match per news item
-  std::string title;        // required
-  std::string link;         // optional; empty = none
-  std::string date;         // optional; empty = none
-  std::string summary;      // optional; empty = none
-  std::string date_format;  // strftime-like, e.g. "%d %B %Y - %H:%M"; empty = auto-detect
+  std::string item;              // required: one match per news item
+  std::string title;             // required
+  std::string link;              // optional; empty = none
+  std::string date;              // optional; empty = none
+  std::string summary;           // optional; empty = none
+  std::string date_format;       // strftime-like, e.g. "%d %B %Y - %H:%M"; empty = auto-detect
   std::string timezone = "UTC";  // IANA zone the page's dates are written in
 };
 

@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace newsmon::testing {
+namespace newsmon::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -51,7 +51,7 @@ Child::Child(const std::vector<std::string>& argv, const std::vector<std::string
   for (auto& s : args) argvp.push_back(s.data());
   argvp.push_back(nullptr);
 
-  int rc = ::posix_spawn(&pid_, argvp[0], &actions, nullptr, argvp.data(), envp.data());
+  int rc = ::posix_spawnp(&pid_, argvp[0], &actions, nullptr, argvp.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
@@ -140,8 +140,8 @@ int Child::Wait(std::chrono::milliseconds deadline) {
   return exit_code_;
 }
 
-ProcessResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                  std::chrono::milliseconds deadline) {
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                         std::chrono::milliseconds deadline) {
   Child child(argv, env);
   ProcessResult result;
   result.exit_code = child.Wait(deadline);
@@ -150,4 +150,4 @@ ProcessResult Run(const std::vector<std::string>& argv, const std::vector<std::s
   return result;
 }
 
-}  // namespace newsmon::testing
+}  // namespace newsmon::test

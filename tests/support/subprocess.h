@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace newsmon::testing {
+namespace newsmon::test {
 
 struct ProcessResult {
   int exit_code = -1;  // the exit status, or 128 + signal when killed by one
@@ -19,9 +19,9 @@ struct ProcessResult {
 
 // Runs `argv` with `env` added to the environment, waits for it to exit, and kills it
 // (failing the test) if it runs past `deadline`.
-ProcessResult Run(const std::vector<std::string>& argv,
-                  const std::vector<std::string>& env = {},
-                  std::chrono::milliseconds deadline = std::chrono::seconds(30));
+ProcessResult RunProcess(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env = {},
+                         std::chrono::milliseconds deadline = std::chrono::seconds(30));
 
 // A child that keeps running while the test talks to it.
 class Child {
@@ -33,8 +33,9 @@ class Child {
 
   // Reads output until `done(out, err)` holds or the deadline passes; returns whether it
   // held. Also returns (false) when the child closes its output first.
-  bool WaitForOutput(const std::function<bool(const std::string& out, const std::string& err)>& done,
-                     std::chrono::milliseconds deadline);
+  bool WaitForOutput(
+      const std::function<bool(const std::string& out, const std::string& err)>& done,
+      std::chrono::milliseconds deadline);
   void Signal(int signal);
   // Reads the rest of the output and waits for exit; kills the child and returns -1 when it
   // does not exit within the deadline.
@@ -58,4 +59,4 @@ class Child {
   int exit_code_ = -1;
 };
 
-}  // namespace newsmon::testing
+}  // namespace newsmon::test

@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-namespace newsmon::testing {
+namespace newsmon::test {
 
 TempDir::TempDir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "newsmon-test-XXXXXX").string();
@@ -29,4 +29,4 @@ std::filesystem::path TempDir::Write(const std::string& relative,
   return file;
 }
 
-}  // namespace newsmon::testing
+}  // namespace newsmon::test

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-namespace newsmon::testing {
+namespace newsmon::test {
 
 class TempDir {
  public:
@@ -22,4 +22,4 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-}  // namespace newsmon::testing
+}  // namespace newsmon::test

@@ -2,10 +2,1387 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/support/temp_dir.h"
+
 namespace newsmon::config {
 namespace {
 
-TEST(ConfigTest, Placeholder) { SUCCEED(); }
+using namespace std::chrono_literals;
+using std::filesystem::path;
+using Strings = std::vector<std::string>;
+using test::TempDir;
+
+constexpr char kFile[] = "/etc/newsmon/newsmon.yaml";
+constexpr char kNoRules[] =
+    "/etc/newsmon/newsmon.yaml:1:1: warning: rules: no rule files configured: nothing will "
+    "ever match";
+
+Environment FakeEnv(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+LoadResult Load(const std::string& yaml, const Environment& env = FakeEnv({})) {
+  return LoadConfigFromString(yaml, kFile, env);
+}
+
+Strings Formatted(const LoadResult& result, core::Severity severity) {
+  Strings out;
+  for (const auto& d : result.diagnostics) {
+    if (d.severity == severity) out.push_back(core::Format(d));
+  }
+  return out;
+}
+Strings Errors(const LoadResult& result) { return Formatted(result, core::Severity::kError); }
+Strings Warnings(const LoadResult& result) { return Formatted(result, core::Severity::kWarning); }
+
+// Standard base64 of `bytes` zero bytes, for webhook secrets of a given length.
+std::string ZeroBase64(std::size_t bytes) {
+  std::string out(bytes / 3 * 4, 'A');
+  if (bytes % 3 == 1) out += "AA==";
+  if (bytes % 3 == 2) out += "AAA=";
+  return out;
+}
+
+// --- Valid configs and defaults ---------------------------------------------------------
+
+TEST(ConfigTest, MinimalConfigGetsEveryBuiltInDefault) {
+  LoadResult r = Load(R"(sources:
+  - name: bbc
+    url: https://feeds.bbci.co.uk/news/rss.xml
+)");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{});
+  EXPECT_EQ(Warnings(r), Strings{kNoRules});
+  const Config& c = r.config;
+  EXPECT_EQ(c.file, path(kFile));
+  EXPECT_EQ(c.state_dir, path("/var/lib/newsmon"));
+  EXPECT_EQ(c.listen.host, "127.0.0.1");
+  EXPECT_EQ(c.listen.port, 9787);
+  EXPECT_EQ(c.log.level, LogLevel::kInfo);
+  EXPECT_EQ(c.log.format, LogFormat::kText);
+  EXPECT_TRUE(c.rule_files.empty());
+  ASSERT_EQ(c.sinks.size(), 1u);
+  EXPECT_EQ(c.sinks[0].name, "log");
+  EXPECT_EQ(c.sinks[0].kind, core::SinkKind::kLog);
+  EXPECT_EQ(c.sinks[0].origin, "built-in");
+  ASSERT_EQ(c.sources.size(), 1u);
+  const core::Source& s = c.sources[0];
+  EXPECT_EQ(s.name, "bbc");
+  EXPECT_EQ(s.url, "https://feeds.bbci.co.uk/news/rss.xml");
+  EXPECT_EQ(s.kind, core::SourceKind::kAuto);
+  EXPECT_TRUE(s.enabled);
+  EXPECT_EQ(s.interval, 5min);
+  EXPECT_EQ(s.timeout, 30s);
+  EXPECT_EQ(s.max_body, 10u * 1024 * 1024);
+  EXPECT_EQ(s.user_agent, "");
+  EXPECT_TRUE(s.headers.empty());
+  EXPECT_FALSE(s.html.has_value());
+  EXPECT_EQ(s.origin, "/etc/newsmon/newsmon.yaml:2");
+}
+
+TEST(ConfigTest, NoSourcesIsOnlyAWarning) {
+  LoadResult r = Load("rules: []\nsinks: []\n");
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{});
+  EXPECT_EQ(Warnings(r), Strings{"/etc/newsmon/newsmon.yaml:1:1: warning: sources: no sources "
+                                 "configured: nothing will be polled"});
+  ASSERT_EQ(r.config.sinks.size(), 1u);  // an empty list also means the built-in log sink
+  EXPECT_EQ(r.config.sinks[0].name, "log");
+}
+
+TEST(ConfigTest, TopLevelSettingsAreRead) {
+  LoadResult r = Load(R"(state_dir: /srv/newsmon
+listen: 0.0.0.0:9000
+log:
+  level: debug
+  format: json
+rules: []
+sources:
+  - name: a
+    url: http://a.example/feed
+    kind: atom
+    enabled: false
+    user_agent: newsmon-test/1.0
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_TRUE(r.diagnostics.empty());
+  EXPECT_EQ(r.config.state_dir, path("/srv/newsmon"));
+  EXPECT_EQ(r.config.listen.host, "0.0.0.0");
+  EXPECT_EQ(r.config.listen.port, 9000);
+  EXPECT_EQ(r.config.log.level, LogLevel::kDebug);
+  EXPECT_EQ(r.config.log.format, LogFormat::kJson);
+  ASSERT_EQ(r.config.sources.size(), 1u);
+  EXPECT_EQ(r.config.sources[0].kind, core::SourceKind::kAtom);
+  EXPECT_FALSE(r.config.sources[0].enabled);
+  EXPECT_EQ(r.config.sources[0].user_agent, "newsmon-test/1.0");
+}
+
+TEST(ConfigTest, DefaultsAreInheritedAndTheSourceWins) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  kind: rss
+  enabled: false
+  interval: 10m
+  timeout: 1m
+  max_body: 2MiB
+  user_agent: default-agent
+sources:
+  - name: inherits
+    url: https://a.example/
+  - name: overrides
+    url: https://b.example/
+    kind: json
+    enabled: true
+    interval: 2m
+    timeout: 20s
+    max_body: 512KiB
+    user_agent: own-agent
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_TRUE(r.diagnostics.empty());
+  ASSERT_EQ(r.config.sources.size(), 2u);
+  const core::Source& a = r.config.sources[0];
+  EXPECT_EQ(a.kind, core::SourceKind::kRss);
+  EXPECT_FALSE(a.enabled);
+  EXPECT_EQ(a.interval, 10min);
+  EXPECT_EQ(a.timeout, 1min);
+  EXPECT_EQ(a.max_body, 2u * 1024 * 1024);
+  EXPECT_EQ(a.user_agent, "default-agent");
+  const core::Source& b = r.config.sources[1];
+  EXPECT_EQ(b.kind, core::SourceKind::kJson);
+  EXPECT_TRUE(b.enabled);
+  EXPECT_EQ(b.interval, 2min);
+  EXPECT_EQ(b.timeout, 20s);
+  EXPECT_EQ(b.max_body, 512u * 1024);
+  EXPECT_EQ(b.user_agent, "own-agent");
+}
+
+TEST(ConfigTest, HeadersMergePerNameIgnoringCaseAndTheSourceWins) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  headers:
+    X-Token: from-defaults
+    Accept-Language: en
+sources:
+  - name: a
+    url: https://a.example/
+    headers:
+      x-token: from-source
+      X-Extra: "1"
+  - name: b
+    url: https://b.example/
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  ASSERT_EQ(r.config.sources.size(), 2u);
+  const auto& a = r.config.sources[0].headers;
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_TRUE(a[0].first == "X-Token" || a[0].first == "x-token") << a[0].first;
+  EXPECT_EQ(a[0].second, "from-source");
+  EXPECT_EQ(a[1], (core::Header{"Accept-Language", "en"}));
+  EXPECT_EQ(a[2], (core::Header{"X-Extra", "1"}));
+  EXPECT_EQ(r.config.sources[1].headers,
+            (std::vector<core::Header>{{"X-Token", "from-defaults"}, {"Accept-Language", "en"}}));
+}
+
+TEST(ConfigTest, HtmlDefaultsMergeFieldByFieldForHtmlSources) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  html:
+    timezone: Asia/Baku
+    date_format: "%d %B %Y"
+    link: "a@href"
+sources:
+  - name: page
+    url: https://page.example/
+    kind: html
+    html:
+      item: li.news
+      title: h2
+      link: "h2 a@href"
+  - name: other
+    url: https://other.example/
+    kind: html
+    html:
+      item: article
+      title: h1
+      timezone: Europe/London
+  - name: feed
+    url: https://feed.example/rss
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  ASSERT_EQ(r.config.sources.size(), 3u);
+  ASSERT_TRUE(r.config.sources[0].html.has_value());
+  const core::HtmlSelectors& page = *r.config.sources[0].html;
+  EXPECT_EQ(page.item, "li.news");
+  EXPECT_EQ(page.title, "h2");
+  EXPECT_EQ(page.link, "h2 a@href");
+  EXPECT_EQ(page.date, "");
+  EXPECT_EQ(page.summary, "");
+  EXPECT_EQ(page.date_format, "%d %B %Y");
+  EXPECT_EQ(page.timezone, "Asia/Baku");
+  ASSERT_TRUE(r.config.sources[1].html.has_value());
+  EXPECT_EQ(r.config.sources[1].html->timezone, "Europe/London");
+  EXPECT_EQ(r.config.sources[1].html->link, "a@href");
+  EXPECT_FALSE(r.config.sources[2].html.has_value());  // html defaults only for html sources
+}
+
+// --- Paths, includes, globs -------------------------------------------------------------
+
+TEST(ConfigTest, RelativeStateDirResolvesAgainstTheConfigDirectory) {
+  LoadResult r = Load("rules: []\nstate_dir: ../var/newsmon\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(r.config.state_dir, path("/etc/var/newsmon"));
+  EXPECT_EQ(Load("rules: []\nstate_dir: state\n").config.state_dir, path("/etc/newsmon/state"));
+}
+
+TEST(ConfigTest, RelativePathsResolveAgainstTheFileThatNamesThem) {
+  TempDir dir;
+  std::string secret = "whsec_" + ZeroBase64(32);
+  dir.Write("conf/rules/b.yaml", "rules: []\n");
+  dir.Write("conf/rules/a.yaml", "rules: []\n");
+  dir.Write("conf/secrets/hook-url", "https://hooks.example/in\n");
+  dir.Write("conf/secrets/hook-secret", secret + "\n");
+  dir.Write("conf/sources.d/extra.yaml",
+            "sources:\n  - name: extra\n    url: https://x.example/\n");
+  path main = dir.Write("conf/newsmon.yaml", R"(state_dir: state
+rules: rules/*.yaml
+include: sources.d/*.yaml
+sinks:
+  - name: hook
+    kind: webhook
+    url_file: secrets/hook-url
+    secret_file: secrets/hook-secret
+sources:
+  - name: main
+    url: https://main.example/
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_TRUE(r.diagnostics.empty());
+  path conf = dir.path() / "conf";
+  EXPECT_EQ(r.config.file, main);
+  EXPECT_EQ(r.config.state_dir, conf / "state");
+  EXPECT_EQ(r.config.rule_files, (std::vector<path>{conf / "rules/a.yaml", conf / "rules/b.yaml"}));
+  ASSERT_EQ(r.config.sinks.size(), 1u);
+  EXPECT_EQ(r.config.sinks[0].url, "https://hooks.example/in");
+  EXPECT_EQ(r.config.sinks[0].secret, secret);
+  ASSERT_EQ(r.config.sources.size(), 2u);
+  EXPECT_EQ(r.config.sources[1].name, "extra");
+  EXPECT_EQ(r.config.sources[1].origin, (conf / "sources.d/extra.yaml").string() + ":2");
+}
+
+TEST(ConfigTest, IncludedSourcesAreAppendedAndInheritDefaults) {
+  TempDir dir;
+  dir.Write("sources.d/b.yaml", "sources:\n  - name: b1\n    url: https://b.example/\n");
+  dir.Write("sources.d/a.yaml",
+            "# group a\nsources:\n  - name: a1\n    url: https://a.example/1\n"
+            "  - name: a2\n    url: https://a.example/2\n    interval: 1h\n");
+  dir.Write("sources.d/notes.txt", "not yaml: [\n");
+  path main = dir.Write("newsmon.yaml", R"(rules: []
+defaults:
+  interval: 20m
+include:
+  - sources.d/*.yaml
+sources:
+  - name: first
+    url: https://first.example/
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_TRUE(r.diagnostics.empty());
+  ASSERT_EQ(r.config.sources.size(), 4u);
+  EXPECT_EQ(r.config.sources[0].name, "first");
+  EXPECT_EQ(r.config.sources[1].name, "a1");
+  EXPECT_EQ(r.config.sources[2].name, "a2");
+  EXPECT_EQ(r.config.sources[3].name, "b1");
+  EXPECT_EQ(r.config.sources[1].interval, 20min);
+  EXPECT_EQ(r.config.sources[2].interval, 1h);
+  EXPECT_EQ(r.config.sources[1].origin, (dir.path() / "sources.d/a.yaml").string() + ":3");
+}
+
+TEST(ConfigTest, IncludedFileMayHoldOnlySources) {
+  TempDir dir;
+  path extra = dir.Write("sources.d/extra.yaml", R"(sources:
+  - name: x
+    url: https://x.example/
+defaults:
+  interval: 1m
+)");
+  path main = dir.Write("newsmon.yaml", "rules: []\ninclude: sources.d/*.yaml\n");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{extra.string() +
+                               ":4:1: error: defaults: unknown key 'defaults' (expected one of: "
+                               "sources)"});
+}
+
+TEST(ConfigTest, InvalidYamlInAnIncludedFileNamesThatFile) {
+  TempDir dir;
+  path extra = dir.Write("sources.d/bad.yaml", "sources:\n  - name: x\n    url: a: b\n");
+  path main = dir.Write("newsmon.yaml", "rules: []\ninclude: [sources.d/bad.yaml]\n");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{extra.string() + ":3:11: error: invalid YAML: illegal map value"});
+}
+
+TEST(ConfigTest, WildcardIncludeMatchingNothingIsAWarning) {
+  TempDir dir;
+  dir.Write("sources.d/README.md", "YAML files here are included\n");
+  path main = dir.Write("newsmon.yaml", R"(rules: []
+include:
+  - sources.d/*.yaml
+sources:
+  - name: a
+    url: https://a.example/
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{});
+  EXPECT_EQ(Warnings(r), Strings{main.string() +
+                                 ":3:5: warning: include[0]: 'sources.d/*.yaml' matches no file "
+                                 "(looked for " +
+                                 (dir.path() / "sources.d/*.yaml").string() + ")"});
+  EXPECT_EQ(r.config.sources.size(), 1u);
+}
+
+TEST(ConfigTest, WildcardIncludeInAMissingDirectoryIsAWarning) {
+  TempDir dir;
+  path main = dir.Write("newsmon.yaml", R"(rules: []
+include:
+  - sources.d/*.yaml
+sources:
+  - name: a
+    url: https://a.example/
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{});
+  EXPECT_EQ(Warnings(r), Strings{main.string() +
+                                 ":3:5: warning: include[0]: 'sources.d/*.yaml' matches no file "
+                                 "(looked for " +
+                                 (dir.path() / "sources.d/*.yaml").string() + ")"});
+}
+
+TEST(ConfigTest, MissingPlainIncludeIsAnError) {
+  TempDir dir;
+  path main = dir.Write("newsmon.yaml", R"(rules: []
+include:
+  - extra.yaml
+sources:
+  - name: a
+    url: https://a.example/
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{main.string() +
+                               ":3:5: error: include[0]: file 'extra.yaml' does not exist (looked "
+                               "for " +
+                               (dir.path() / "extra.yaml").string() + ")"});
+}
+
+TEST(ConfigTest, RuleGlobsGiveSortedUniqueFiles) {
+  TempDir dir;
+  dir.Write("rules/zeta.yaml", "");
+  dir.Write("rules/alpha.yaml", "");
+  dir.Write("rules/mid.yaml", "");
+  dir.Write("rules/readme.md", "");
+  dir.Write("more/beta.yaml", "");
+  path main = dir.Write("etc/newsmon.yaml", R"(rules:
+  - ../rules/zeta.yaml
+  - ../rules/*.yaml
+  - ../more/*.yaml
+  - ../rules/./alpha.yaml
+sources:
+  - name: a
+    url: https://a.example/
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_TRUE(r.diagnostics.empty());
+  path d = dir.path();
+  EXPECT_EQ(r.config.rule_files, (std::vector<path>{d / "more/beta.yaml", d / "rules/alpha.yaml",
+                                                    d / "rules/mid.yaml", d / "rules/zeta.yaml"}));
+}
+
+TEST(ConfigTest, MissingPlainRuleFileIsAnError) {
+  LoadResult r = Load("rules: /nonexistent/newsmon/rules.yaml\n");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:1:8: error: rules: file "
+                               "'/nonexistent/newsmon/rules.yaml' does not exist (looked for "
+                               "/nonexistent/newsmon/rules.yaml)"});
+}
+
+// --- Durations, sizes and their limits --------------------------------------------------
+
+TEST(ConfigTest, DurationsAndSizesAcceptUnits) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    interval: 90s
+    timeout: 10s
+    max_body: 512KiB
+  - name: b
+    url: https://b.example/
+    interval: 5m
+    max_body: 10MiB
+  - name: c
+    url: https://c.example/
+    interval: 1h
+    max_body: 1KiB
+  - name: d
+    url: https://d.example/
+    interval: 1h30m
+    timeout: 1s
+    max_body: 1GiB
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  ASSERT_EQ(r.config.sources.size(), 4u);
+  EXPECT_EQ(r.config.sources[0].interval, 90s);
+  EXPECT_EQ(r.config.sources[0].timeout, 10s);
+  EXPECT_EQ(r.config.sources[0].max_body, 512u * 1024);
+  EXPECT_EQ(r.config.sources[1].interval, 5min);
+  EXPECT_EQ(r.config.sources[1].max_body, 10u * 1024 * 1024);
+  EXPECT_EQ(r.config.sources[2].interval, 1h);
+  EXPECT_EQ(r.config.sources[2].max_body, 1024u);
+  EXPECT_EQ(r.config.sources[3].interval, 90min);
+  EXPECT_EQ(r.config.sources[3].timeout, 1s);
+  EXPECT_EQ(r.config.sources[3].max_body, 1024u * 1024 * 1024);
+}
+
+TEST(ConfigTest, BadDurationIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    interval: 5 minutes
+  - name: b
+    url: https://b.example/
+    timeout: "30"
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:5:15: error: sources[0].interval: "
+                                "invalid duration '5 minutes' (write a number and a unit: 90s, "
+                                "5m, 1h, 1h30m)",
+                                "/etc/newsmon/newsmon.yaml:8:14: error: sources[1].timeout: "
+                                "invalid duration '30' (write a number and a unit: 90s, 5m, 1h, "
+                                "1h30m)"}));
+}
+
+TEST(ConfigTest, BadSizeIsAnError) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  max_body: 10 MiB
+sources:
+  - name: a
+    url: https://a.example/
+    max_body: ten
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:3:13: error: defaults.max_body: "
+                                "invalid size '10 MiB' (write e.g. 512KiB, 10MiB, 1GiB or bytes)",
+                                "/etc/newsmon/newsmon.yaml:7:15: error: sources[0].max_body: "
+                                "invalid size 'ten' (write e.g. 512KiB, 10MiB, 1GiB or bytes)"}));
+}
+
+TEST(ConfigTest, IntervalUnderTenSecondsIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: fast
+    url: https://a.example/
+    interval: 9s
+  - name: limit
+    url: https://b.example/
+    interval: 10s
+    timeout: 10s
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:5:15: error: sources[0].interval: "
+                               "interval 9s is under the 10s minimum"});
+  ASSERT_EQ(r.config.sources.size(), 2u);
+  EXPECT_EQ(r.config.sources[1].interval, 10s);
+}
+
+TEST(ConfigTest, TimeoutUnderOneSecondIsAnError) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  timeout: 999ms
+sources:
+  - name: a
+    url: https://a.example/
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:3:12: error: defaults.timeout: "
+                               "timeout 999ms is under the 1s minimum"});
+}
+
+TEST(ConfigTest, UnsetTimeoutShrinksToAShortInterval) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  interval: 15s
+sources:
+  - name: fast
+    url: https://example.org/a
+  - name: slow
+    url: https://example.org/b
+    interval: 10m
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(r.config.sources[0].timeout, 15s);
+  EXPECT_EQ(r.config.sources[1].timeout, 30s);
+}
+
+TEST(ConfigTest, TimeoutLongerThanIntervalIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    interval: 1m
+    timeout: 1m
+  - name: b
+    url: https://b.example/
+    interval: 1m
+    timeout: 61s
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:7:5: error: sources[1]: timeout 1m1s "
+                               "is longer than interval 1m"});
+}
+
+TEST(ConfigTest, MaxBodyOutsideOneKibToOneGibIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: small
+    url: https://a.example/
+    max_body: 1023
+  - name: big
+    url: https://b.example/
+    max_body: 1025MiB
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:5:15: error: sources[0].max_body: "
+                                "1023B is outside the allowed 1KiB to 1GiB",
+                                "/etc/newsmon/newsmon.yaml:8:15: error: sources[1].max_body: "
+                                "1025MiB is outside the allowed 1KiB to 1GiB"}));
+}
+
+// --- Environment variables --------------------------------------------------------------
+
+TEST(ConfigTest, VariablesExpandInEveryString) {
+  TempDir dir;
+  path rule = dir.Write("rules/news.yaml", "rules: []\n");
+  auto env = FakeEnv({{"STATE", "/data/newsmon"},
+                      {"ADDR", "127.0.0.1:9999"},
+                      {"LEVEL", "warn"},
+                      {"HOST", "news.example"},
+                      {"EVERY", "2m"},
+                      {"ON", "false"},
+                      {"TOKEN", "s3cret"},
+                      {"RULES", dir.path().string()}});
+  LoadResult r = Load(R"(state_dir: ${STATE}
+listen: ${ADDR}
+log:
+  level: ${LEVEL}
+rules: ${RULES}/rules/*.yaml
+sources:
+  - name: a
+    url: https://${HOST}/feed?cost=$$5
+    interval: ${EVERY}
+    enabled: ${ON}
+    user_agent: newsmon (${HOST})
+    headers:
+      Authorization: Bearer ${TOKEN}
+)",
+                      env);
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(r.config.state_dir, path("/data/newsmon"));
+  EXPECT_EQ(r.config.listen.port, 9999);
+  EXPECT_EQ(r.config.log.level, LogLevel::kWarn);
+  EXPECT_TRUE(r.diagnostics.empty());
+  EXPECT_EQ(r.config.rule_files, std::vector<path>{rule});
+  ASSERT_EQ(r.config.sources.size(), 1u);
+  const core::Source& s = r.config.sources[0];
+  EXPECT_EQ(s.url, "https://news.example/feed?cost=$5");
+  EXPECT_EQ(s.interval, 2min);
+  EXPECT_FALSE(s.enabled);
+  EXPECT_EQ(s.user_agent, "newsmon (news.example)");
+  EXPECT_EQ(s.headers, (std::vector<core::Header>{{"Authorization", "Bearer s3cret"}}));
+}
+
+TEST(ConfigTest, VariableFallbackAppliesWhenUnset) {
+  LoadResult r = Load(R"(rules: []
+state_dir: ${NEWSMON_STATE_DIR:-../var}
+sources:
+  - name: a
+    url: https://${FEED_HOST:-fallback.example}/
+)",
+                      FakeEnv({{"FEED_HOST", ""}}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(r.config.state_dir, path("/etc/var"));
+  ASSERT_EQ(r.config.sources.size(), 1u);
+  EXPECT_EQ(r.config.sources[0].url, "https://fallback.example/");
+}
+
+TEST(ConfigTest, MissingVariableWithoutFallbackIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    headers:
+      Authorization: Bearer ${API_TOKEN}
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:6:22: error: "
+                               "sources[0].headers.Authorization: environment variable API_TOKEN "
+                               "is not set (write ${API_TOKEN:-default} for a fallback)"});
+}
+
+// --- Unknown, repeated and mistyped keys ------------------------------------------------
+
+TEST(ConfigTest, UnknownTopLevelKeySuggestsTheClosest) {
+  LoadResult r = Load(R"(rules: []
+sourcse:
+  - name: a
+    url: https://a.example/
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:2:1: error: sourcse: unknown key "
+                               "'sourcse' (did you mean 'sources'?)"});
+}
+
+TEST(ConfigTest, UnknownSourceKeySuggestsTheClosest) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    intreval: 10m
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:5:5: error: sources[0].intreval: "
+                               "unknown key 'intreval' (did you mean 'interval'?)"});
+  ASSERT_EQ(r.config.sources.size(), 1u);
+  EXPECT_EQ(r.config.sources[0].interval, 5min);  // the misspelt key set nothing
+}
+
+TEST(ConfigTest, UnknownKeyFarFromAnyListsTheKnownKeys) {
+  LoadResult r = Load("rules: []\nlog:\n  colour: red\n");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:3:3: error: log.colour: unknown key "
+                               "'colour' (expected one of: level format)"});
+}
+
+TEST(ConfigTest, KeyRepeatedInTheSameMapIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    interval: 5m
+    interval: 10m
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:6:5: error: sources[0].interval: key "
+                               "appears twice in the same map"});
+}
+
+TEST(ConfigTest, WrongTypesAreErrors) {
+  LoadResult r = Load(R"(rules:
+  a: b
+state_dir: [a, b]
+sources:
+  - name: a
+    url:
+      - https://a.example/
+    enabled: maybe
+    headers: [X-A]
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(
+      Errors(r),
+      (Strings{"/etc/newsmon/newsmon.yaml:3:12: error: state_dir: expected a string, got a list",
+               "/etc/newsmon/newsmon.yaml:2:3: error: rules: expected a path or a list of paths, "
+               "got a map",
+               "/etc/newsmon/newsmon.yaml:8:14: error: sources[0].enabled: expected true or "
+               "false, got 'maybe'",
+               "/etc/newsmon/newsmon.yaml:9:14: error: sources[0].headers: expected a map of "
+               "names to values, got a list",
+               "/etc/newsmon/newsmon.yaml:7:7: error: sources[0].url: expected a string, got a "
+               "list"}));
+}
+
+TEST(ConfigTest, MapWhereAListIsExpectedIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  name: a
+  url: https://a.example/
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:3:3: error: sources: expected a list, "
+                               "got a map"});
+  EXPECT_TRUE(r.config.sources.empty());
+}
+
+// --- Sources ----------------------------------------------------------------------------
+
+TEST(ConfigTest, DuplicateSourceNameNamesBothPlaces) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: bbc
+    url: https://a.example/
+  - name: guardian
+    url: https://b.example/
+  - name: bbc
+    url: https://c.example/
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:7:11: error: sources[2].name: "
+                               "duplicate source name 'bbc' (first defined at "
+                               "/etc/newsmon/newsmon.yaml:3)"});
+}
+
+TEST(ConfigTest, DuplicateSourceNameAcrossAnIncludedFile) {
+  TempDir dir;
+  path extra = dir.Write("sources.d/more.yaml", R"(sources:
+  - name: unique
+    url: https://u.example/
+  - name: bbc
+    url: https://b.example/
+)");
+  path main = dir.Write("newsmon.yaml", R"(rules: []
+include: sources.d/*.yaml
+sources:
+  - name: bbc
+    url: https://a.example/
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{extra.string() +
+                               ":4:11: error: sources[1].name: duplicate source name 'bbc' "
+                               "(first defined at " +
+                               main.string() + ":4)"});
+}
+
+TEST(ConfigTest, InvalidSourceNamesAreErrors) {
+  LoadResult r = Load(
+      "rules: []\nsources:\n  - name: -bbc\n    url: https://a.example/\n"
+      "  - name: has space\n    url: https://b.example/\n  - name: " +
+      std::string(65, 'a') + "\n    url: https://c.example/\n");
+  EXPECT_FALSE(r.ok());
+  const std::string rule =
+      "' (letters, digits, '_', '.', '-'; starting with a letter or digit; at most 64 "
+      "characters)";
+  EXPECT_EQ(
+      Errors(r),
+      (Strings{"/etc/newsmon/newsmon.yaml:3:11: error: sources[0].name: invalid name '-bbc" + rule,
+               "/etc/newsmon/newsmon.yaml:5:11: error: sources[1].name: invalid name 'has "
+               "space" +
+                   rule,
+               "/etc/newsmon/newsmon.yaml:7:11: error: sources[2].name: invalid name '" +
+                   std::string(65, 'a') + rule}));
+}
+
+TEST(ConfigTest, MissingNameOrUrlIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - url: https://a.example/
+  - name: b
+    kind: rss
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:3:5: error: sources[0]: missing "
+                                "required key 'name'",
+                                "/etc/newsmon/newsmon.yaml:4:5: error: sources[1]: missing "
+                                "required key 'url'"}));
+}
+
+TEST(ConfigTest, SourceUrlMustBeAbsoluteHttpWithAHost) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: ftp
+    url: ftp://files.example/feed
+  - name: relative
+    url: /feed.xml
+  - name: nohost
+    url: http:///feed.xml
+)");
+  EXPECT_FALSE(r.ok());
+  Strings errors = Errors(r);
+  ASSERT_EQ(errors.size(), 3u) << ::testing::PrintToString(errors);
+  EXPECT_EQ(errors[0],
+            "/etc/newsmon/newsmon.yaml:4:10: error: sources[0].url: invalid URL "
+            "'ftp://files.example/feed': scheme must be http or https, not 'ftp'");
+  EXPECT_TRUE(
+      errors[1].starts_with("/etc/newsmon/newsmon.yaml:6:10: error: sources[1].url: "
+                            "invalid URL '/feed.xml': not an absolute URL"))
+      << errors[1];
+  EXPECT_EQ(errors[2],
+            "/etc/newsmon/newsmon.yaml:8:10: error: sources[2].url: invalid URL "
+            "'http:///feed.xml': the URL has no host");
+}
+
+TEST(ConfigTest, UnknownKindSuggestsTheClosest) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    kind: rs
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:5:11: error: sources[0].kind: unknown "
+                               "value 'rs' (did you mean 'rss'?)"});
+}
+
+TEST(ConfigTest, HtmlKindNeedsAnHtmlBlock) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: page
+    url: https://a.example/
+    kind: html
+  - name: half
+    url: https://b.example/
+    kind: html
+    html:
+      item: li
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r),
+            (Strings{"/etc/newsmon/newsmon.yaml:3:5: error: sources[0].html: kind html needs an "
+                     "html block with at least 'item' and 'title' selectors",
+                     "/etc/newsmon/newsmon.yaml:10:7: error: sources[1].html: kind html needs an "
+                     "html block with at least 'item' and 'title' selectors"}));
+}
+
+TEST(ConfigTest, HtmlBlockOnANonHtmlSourceIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: feed
+    url: https://a.example/
+    kind: rss
+    html:
+      item: li
+      title: h2
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:7:7: error: sources[0].html: an html "
+                               "block is only used with kind: html (this source has kind: rss)"});
+}
+
+TEST(ConfigTest, UnknownTimeZoneIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: page
+    url: https://a.example/
+    kind: html
+    html:
+      item: li
+      title: h2
+      timezone: Mars/Olympus
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:9:17: error: sources[0].html.timezone: "
+                               "unknown time zone 'Mars/Olympus' (use an IANA name like "
+                               "Asia/Baku)"});
+}
+
+TEST(ConfigTest, MisspeltHtmlKeyIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: page
+    url: https://a.example/
+    kind: html
+    html:
+      item: li
+      titel: h2
+      title: h3
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:8:7: error: sources[0].html.titel: "
+                               "unknown key 'titel' (did you mean 'title'?)"});
+  ASSERT_EQ(r.config.sources.size(), 1u);
+  ASSERT_TRUE(r.config.sources[0].html.has_value());
+  EXPECT_EQ(r.config.sources[0].html->title, "h3");
+}
+
+// --- Headers and user agent -------------------------------------------------------------
+
+TEST(ConfigTest, HeaderValueWithLineBreakIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    headers:
+      X-Inject: "a\r\nX-Evil: 1"
+      X-Lf: "a\nb"
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:6:17: error: "
+                                "sources[0].headers.X-Inject: header values must not contain CR, "
+                                "LF or NUL",
+                                "/etc/newsmon/newsmon.yaml:7:13: error: sources[0].headers.X-Lf: "
+                                "header values must not contain CR, LF or NUL"}));
+}
+
+TEST(ConfigTest, ManagedHeaderIsAnError) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  headers:
+    Host: example.org
+sources:
+  - name: a
+    url: https://a.example/
+    headers:
+      content-length: "5"
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:4:11: error: defaults.headers.Host: "
+                                "this header is set by newsmon itself",
+                                "/etc/newsmon/newsmon.yaml:9:23: error: "
+                                "sources[0].headers.content-length: this header is set by "
+                                "newsmon itself"}));
+}
+
+TEST(ConfigTest, BadHeaderNameIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    headers:
+      "X Bad": v
+      "X:Colon": v
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:6:16: error: sources[0].headers.X "
+                                "Bad: invalid header name",
+                                "/etc/newsmon/newsmon.yaml:7:18: error: "
+                                "sources[0].headers.X:Colon: invalid header name"}));
+}
+
+TEST(ConfigTest, UserAgentWithLineBreakIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    user_agent: "newsmon\nX-Evil: 1"
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:5:17: error: sources[0].user_agent: "
+                               "must be non-empty and must not contain CR, LF or NUL"});
+}
+
+// --- Sinks ------------------------------------------------------------------------------
+
+TEST(ConfigTest, SinksOfEachKindAreRead) {
+  std::string secret = "whsec_" + ZeroBase64(32);
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - name: hook
+    kind: webhook
+    url: https://hooks.example/in
+    secret: )" + secret +
+                      R"(
+    headers:
+      X-Team: news
+  - name: tg
+    kind: telegram
+    secret: "123:abc"
+    chat_id: "-100123"
+  - name: am
+    kind: alertmanager
+    url: http://127.0.0.1:9093
+    labels:
+      team: news
+  - name: chat
+    kind: slack
+    url: https://hooks.slack.example/T0
+  - name: push
+    kind: ntfy
+    url: https://ntfy.example/topic
+  - name: log
+    kind: log
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  ASSERT_EQ(r.config.sinks.size(), 6u);
+  const auto& s = r.config.sinks;
+  EXPECT_EQ(s[0].kind, core::SinkKind::kWebhook);
+  EXPECT_EQ(s[0].url, "https://hooks.example/in");
+  EXPECT_EQ(s[0].secret, secret);
+  EXPECT_EQ(s[0].headers, (std::vector<core::Header>{{"X-Team", "news"}}));
+  EXPECT_EQ(s[0].origin, "/etc/newsmon/newsmon.yaml:3");
+  EXPECT_EQ(s[1].kind, core::SinkKind::kTelegram);
+  EXPECT_EQ(s[1].url, "https://api.telegram.org");
+  EXPECT_EQ(s[1].secret, "123:abc");
+  EXPECT_EQ(s[1].chat_id, "-100123");
+  EXPECT_EQ(s[2].kind, core::SinkKind::kAlertmanager);
+  EXPECT_EQ(s[2].labels, (std::map<std::string, std::string>{{"team", "news"}}));
+  EXPECT_EQ(s[3].kind, core::SinkKind::kSlack);
+  EXPECT_EQ(s[4].kind, core::SinkKind::kNtfy);
+  EXPECT_EQ(s[5].kind, core::SinkKind::kLog);
+  EXPECT_EQ(s[5].url, "");
+}
+
+TEST(ConfigTest, WebhookSinkNeedsAUrl) {
+  LoadResult r = Load("rules: []\nsinks:\n  - name: hook\n    kind: webhook\n");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:3:5: error: sinks[0]: sinks of kind "
+                               "webhook need 'url' or 'url_file'"});
+}
+
+TEST(ConfigTest, TelegramSinkNeedsChatIdAndToken) {
+  LoadResult r = Load("rules: []\nsinks:\n  - name: tg\n    kind: telegram\n");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:3:5: error: sinks[0]: telegram sinks "
+                                "need the bot token in 'secret' or 'secret_file'",
+                                "/etc/newsmon/newsmon.yaml:3:5: error: sinks[0]: telegram sinks "
+                                "need 'chat_id'"}));
+}
+
+TEST(ConfigTest, AlertmanagerSinkNeedsAUrl) {
+  LoadResult r = Load("rules: []\nsinks:\n  - name: am\n    kind: alertmanager\n");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:3:5: error: sinks[0]: sinks of kind "
+                               "alertmanager need 'url' or 'url_file'"});
+}
+
+TEST(ConfigTest, SinkKeyNotUsedByItsKindIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - name: hook
+    kind: webhook
+    url: https://hooks.example/in
+    chat_id: "42"
+  - name: log
+    kind: log
+    labels:
+      a: b
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:6:5: error: sinks[0].chat_id: not "
+                                "used by sinks of kind webhook",
+                                "/etc/newsmon/newsmon.yaml:9:5: error: sinks[1].labels: not used "
+                                "by sinks of kind log"}));
+}
+
+TEST(ConfigTest, WebhookSecretIsWhsecAndBase64Of24To64Bytes) {
+  auto load_secret = [](const std::string& secret) {
+    return Load(
+        "rules: []\nsinks:\n  - name: hook\n    kind: webhook\n"
+        "    url: https://hooks.example/in\n    secret: \"" +
+        secret + "\"\n");
+  };
+  EXPECT_TRUE(load_secret("whsec_" + ZeroBase64(24)).ok());
+  EXPECT_TRUE(load_secret("whsec_" + ZeroBase64(64)).ok());
+  EXPECT_TRUE(load_secret("whsec_" + ZeroBase64(40)).ok());
+  const std::string error =
+      "/etc/newsmon/newsmon.yaml:6:13: error: sinks[0].secret: a webhook secret is 'whsec_' "
+      "followed by 24 to 64 bytes in base64 (generate one with: echo whsec_$(head -c 32 "
+      "/dev/urandom | base64))";
+  for (const std::string& bad : {"whsec_" + ZeroBase64(23), "whsec_" + ZeroBase64(65),
+                                 ZeroBase64(32), "whsec_" + std::string(31, 'A') + "!",
+                                 "whsec_" + std::string(33, 'A'), std::string("whsec_")}) {
+    EXPECT_EQ(Errors(load_secret(bad)), Strings{error}) << bad;
+  }
+}
+
+TEST(ConfigTest, UrlAndUrlFileTogetherIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - name: hook
+    kind: webhook
+    url: https://hooks.example/in
+    url_file: /run/secrets/hook-url
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:6:15: error: sinks[0].url_file: set "
+                               "either 'url' or 'url_file', not both"});
+}
+
+TEST(ConfigTest, SecretFileIsReadWithoutTrailingNewline) {
+  TempDir dir;
+  dir.Write("secrets/token", "123:abc\n");
+  dir.Write("secrets/crlf-token", "456:def\r\n");
+  path main = dir.Write("newsmon.yaml", R"(rules: []
+sinks:
+  - name: tg
+    kind: telegram
+    secret_file: secrets/token
+    chat_id: "1"
+  - name: tg2
+    kind: telegram
+    secret_file: ./secrets/crlf-token
+    chat_id: "2"
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  ASSERT_EQ(r.config.sinks.size(), 2u);
+  EXPECT_EQ(r.config.sinks[0].secret, "123:abc");
+  EXPECT_EQ(r.config.sinks[1].secret, "456:def");
+}
+
+TEST(ConfigTest, MissingSecretFileIsAnError) {
+  TempDir dir;
+  path main = dir.Write("conf/newsmon.yaml", R"(rules: []
+sinks:
+  - name: hook
+    kind: webhook
+    url: https://hooks.example/in
+    secret_file: secrets/missing
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{main.string() + ":6:18: error: sinks[0].secret_file: cannot read '" +
+                               (dir.path() / "conf/secrets/missing").string() + "'"});
+}
+
+TEST(ConfigTest, UnreadableTelegramSecretFileIsOneError) {
+  TempDir dir;
+  path main = dir.Write("conf/newsmon.yaml", R"(rules: []
+sinks:
+  - name: tg
+    kind: telegram
+    secret_file: secrets/missing
+    chat_id: "1"
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_FALSE(r.ok());
+  // The token is configured, only unreadable: "need the bot token" would mislead.
+  EXPECT_EQ(Errors(r), Strings{main.string() + ":5:18: error: sinks[0].secret_file: cannot read '" +
+                               (dir.path() / "conf/secrets/missing").string() + "'"});
+}
+
+TEST(ConfigTest, DuplicateSinkNameIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - name: out
+    kind: log
+  - name: out
+    kind: log
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:5:11: error: sinks[1].name: duplicate "
+                               "sink name 'out' (first defined at /etc/newsmon/newsmon.yaml:3)"});
+}
+
+TEST(ConfigTest, UnknownSinkKindIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - name: mail
+    kind: email
+  - name: hook
+    kind: webhok
+    url: https://hooks.example/in
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:4:11: error: sinks[0].kind: unknown "
+                                "value 'email' (expected one of: log webhook slack discord "
+                                "telegram teams ntfy alertmanager)",
+                                "/etc/newsmon/newsmon.yaml:6:11: error: sinks[1].kind: unknown "
+                                "value 'webhok' (did you mean 'webhook'?)"}));
+}
+
+// --- listen and log ---------------------------------------------------------------------
+
+TEST(ConfigTest, ValidListenAddresses) {
+  struct Case {
+    std::string text;
+    std::string host;
+    std::uint16_t port;
+  };
+  for (const Case& c :
+       {Case{"127.0.0.1:9787", "127.0.0.1", 9787}, Case{"[::1]:8080", "::1", 8080},
+        Case{"0.0.0.0:0", "0.0.0.0", 0}, Case{"10.1.2.3:65535", "10.1.2.3", 65535}}) {
+    LoadResult r = Load("rules: []\nlisten: \"" + c.text + "\"\n");
+    EXPECT_TRUE(r.ok()) << c.text << ": " << ::testing::PrintToString(Errors(r));
+    EXPECT_EQ(r.config.listen.host, c.host) << c.text;
+    EXPECT_EQ(r.config.listen.port, c.port) << c.text;
+  }
+}
+
+TEST(ConfigTest, InvalidListenAddresses) {
+  for (const std::string text : {"localhost:80", "127.0.0.1", "127.0.0.1:70000",
+                                 "127.0.0.1:", "[::1]", "127.0.0.1:http", ":9787"}) {
+    LoadResult r = Load("rules: []\nlisten: \"" + text + "\"\n");
+    EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:2:9: error: listen: expected IP:PORT "
+                                 "such as 127.0.0.1:9787 or [::1]:9787, got '" +
+                                 text + "'"})
+        << text;
+  }
+}
+
+TEST(ConfigTest, UnbracketedIpv6ListenAddressIsAnError) {
+  LoadResult r = Load("rules: []\nlisten: \"::1:8080\"\n");
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:2:9: error: listen: expected IP:PORT "
+                               "such as 127.0.0.1:9787 or [::1]:9787, got '::1:8080'"});
+}
+
+TEST(ConfigTest, BracketsAreForIpv6Only) {
+  LoadResult r = Load("rules: []\nlisten: \"[127.0.0.1]:80\"\n");
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:2:9: error: listen: expected IP:PORT "
+                               "such as 127.0.0.1:9787 or [::1]:9787, got '[127.0.0.1]:80'"});
+}
+
+TEST(ConfigTest, LogLevelAndFormatAreEnums) {
+  for (const auto& [name, level] :
+       {std::pair{"trace", LogLevel::kTrace}, std::pair{"debug", LogLevel::kDebug},
+        std::pair{"info", LogLevel::kInfo}, std::pair{"warn", LogLevel::kWarn},
+        std::pair{"error", LogLevel::kError}, std::pair{"critical", LogLevel::kCritical},
+        std::pair{"off", LogLevel::kOff}}) {
+    LoadResult r = Load(std::string("rules: []\nlog:\n  level: ") + name + "\n  format: json\n");
+    EXPECT_TRUE(r.ok()) << name;
+    EXPECT_EQ(r.config.log.level, level) << name;
+    EXPECT_EQ(r.config.log.format, LogFormat::kJson) << name;
+  }
+  LoadResult r = Load("rules: []\nlog:\n  level: verbose\n  format: jsno\n");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:3:10: error: log.level: unknown value "
+                                "'verbose' (expected one of: trace debug info warn error critical "
+                                "off)",
+                                "/etc/newsmon/newsmon.yaml:4:11: error: log.format: unknown value "
+                                "'jsno' (did you mean 'json'?)"}));
+}
+
+// --- Whole files ------------------------------------------------------------------------
+
+TEST(ConfigTest, InvalidYamlReportsFileAndLine) {
+  LoadResult r = Load(R"(rules: []
+log:
+  level: info
+  format: text: json
+sources: []
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:4:15: error: invalid YAML: illegal map "
+                               "value"});
+  EXPECT_EQ(r.diagnostics.size(), 1u);
+}
+
+TEST(ConfigTest, EmptyFileIsAnError) {
+  for (const std::string text : {"", "\n", "# nothing here\n"}) {
+    LoadResult r = Load(text);
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml: error: the config file is empty"});
+  }
+}
+
+TEST(ConfigTest, MissingFileIsAnError) {
+  TempDir dir;
+  path missing = dir.path() / "newsmon.yaml";
+  LoadResult r = LoadConfig(missing, FakeEnv({}));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{missing.string() +
+                               ": error: cannot read the config file: No such file or directory"});
+}
+
+TEST(ConfigTest, ThreeMistakesGiveThreeLocatedErrors) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: bbc
+    url: https://feeds.bbci.co.uk/news/rss.xml
+    intreval: 10m
+  - name: guardian
+    url: https://www.theguardian.com/world/rss
+    timeout: 30 seconds
+  - name: bbc
+    url: https://feeds.bbci.co.uk/news/world/rss.xml
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.diagnostics.size(), 3u);
+  EXPECT_EQ(Errors(r),
+            (Strings{"/etc/newsmon/newsmon.yaml:5:5: error: sources[0].intreval: unknown key "
+                     "'intreval' (did you mean 'interval'?)",
+                     "/etc/newsmon/newsmon.yaml:8:14: error: sources[1].timeout: invalid duration "
+                     "'30 seconds' (write a number and a unit: 90s, 5m, 1h, 1h30m)",
+                     "/etc/newsmon/newsmon.yaml:9:11: error: sources[2].name: duplicate source "
+                     "name 'bbc' (first defined at /etc/newsmon/newsmon.yaml:3)"}));
+}
+
+TEST(ConfigTest, AllErrorsAreReportedAtOnce) {
+  LoadResult r = Load(R"(listen: localhost:80
+rules: []
+sinks:
+  - name: hook
+    kind: webhook
+sources:
+  - name: a
+    url: ftp://a.example/
+  - name: b
+    url: https://b.example/
+    interval: 1s
+  - name: c
+    url: https://c.example/
+    kind: rdff
+  - name: d
+    url: https://d.example/
+    enabled: yes please
+  - name: e
+    url: https://e.example/
+    max_body: 0
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.diagnostics.size(), 7u);
+  EXPECT_EQ(Errors(r),
+            (Strings{"/etc/newsmon/newsmon.yaml:1:9: error: listen: expected IP:PORT such as "
+                     "127.0.0.1:9787 or [::1]:9787, got 'localhost:80'",
+                     "/etc/newsmon/newsmon.yaml:4:5: error: sinks[0]: sinks of kind webhook need "
+                     "'url' or 'url_file'",
+                     "/etc/newsmon/newsmon.yaml:8:10: error: sources[0].url: invalid URL "
+                     "'ftp://a.example/': scheme must be http or https, not 'ftp'",
+                     "/etc/newsmon/newsmon.yaml:11:15: error: sources[1].interval: interval 1s is "
+                     "under the 10s minimum",
+                     "/etc/newsmon/newsmon.yaml:14:11: error: sources[2].kind: unknown value "
+                     "'rdff' (did you mean 'rdf'?)",
+                     "/etc/newsmon/newsmon.yaml:17:14: error: sources[3].enabled: expected true "
+                     "or false, got 'yes please'",
+                     "/etc/newsmon/newsmon.yaml:20:15: error: sources[4].max_body: 0B is outside "
+                     "the allowed 1KiB to 1GiB"}));
+}
+
+TEST(ConfigTest, ShippedDefaultConfigLoadsCleanly) {
+  LoadResult r = LoadConfig(NEWSMON_SOURCE_DIR "/config/newsmon.yaml", FakeEnv({}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(Errors(r), Strings{});
+  EXPECT_EQ(r.config.sources.size(), 9u);
+  EXPECT_EQ(r.config.rule_files.size(), 3u);
+  EXPECT_EQ(r.config.sinks.size(), 1u);
+  EXPECT_EQ(r.config.state_dir, path(NEWSMON_SOURCE_DIR) / "var");
+}
+
+TEST(ConfigTest, HeaderNamesDifferingOnlyInCaseAreAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://example.org/a
+    headers:
+      Cookie: a=1
+      cookie: a=2
+)");
+  EXPECT_EQ(Errors(r), Strings{"/etc/newsmon/newsmon.yaml:7:15: error: sources[0].headers.cookie: "
+                               "header names are case-insensitive: this one appears twice"});
+}
+
+TEST(ConfigTest, EmptyIncludedFileIsAWarning) {
+  TempDir dir;
+  dir.Write("sources.d/empty.yaml", "# nothing here yet\n");
+  path main = dir.Write("newsmon.yaml", "rules: []\ninclude: sources.d/*.yaml\n");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(
+      Warnings(r),
+      (Strings{(dir.path() / "sources.d/empty.yaml").string() + ": warning: included file is empty",
+               main.string() + ":1:1: warning: sources: no sources configured: nothing "
+                               "will be polled"}));
+}
 
 }  // namespace
 }  // namespace newsmon::config

@@ -6,8 +6,7 @@ namespace newsmon::core {
 namespace {
 
 TEST(DiagnosticTest, FormatsEveryKnownPart) {
-  Diagnostic d{.file = "a.yaml", .line = 3, .column = 7, .key = "sources[0].url",
-               .message = "bad"};
+  Diagnostic d{.file = "a.yaml", .line = 3, .column = 7, .key = "sources[0].url", .message = "bad"};
   EXPECT_EQ(Format(d), "a.yaml:3:7: error: sources[0].url: bad");
 }
 
