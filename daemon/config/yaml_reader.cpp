@@ -41,7 +41,8 @@ std::string YamlReader::Origin(const YAML::Node& node) const {
 std::filesystem::path YamlReader::Resolve(const std::string& path) const {
   std::filesystem::path p(path);
   if (p.is_absolute()) return p.lexically_normal();
-  return (file_.parent_path() / p).lexically_normal();
+  // Absolute, so the daemon does not depend on its working directory later.
+  return std::filesystem::absolute(file_.parent_path() / p).lexically_normal();
 }
 
 void YamlReader::Report(core::Severity severity, const YAML::Node& at, const std::string& key,

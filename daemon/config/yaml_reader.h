@@ -31,7 +31,8 @@ class YamlReader {
   const std::filesystem::path& file() const { return file_; }
   std::string Origin(const YAML::Node& node) const;  // "file:line"
 
-  // `path` as written, or joined to this file's directory when relative.
+  // `path` as written when absolute, else joined to this file's directory and made
+  // absolute.
   std::filesystem::path Resolve(const std::string& path) const;
 
   void Error(const YAML::Node& at, const std::string& key, std::string message);

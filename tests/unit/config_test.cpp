@@ -1371,6 +1371,13 @@ sources:
                                "header names are case-insensitive: this one appears twice"});
 }
 
+TEST(ConfigTest, PathsFromARelativeConfigPathBecomeAbsolute) {
+  LoadResult r = LoadConfigFromString("rules: []\nstate_dir: ../var\n",
+                                      "deploy/config/newsmon.yaml", FakeEnv({}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config.state_dir, std::filesystem::current_path() / "deploy/var");
+}
+
 TEST(ConfigTest, EmptyIncludedFileIsAWarning) {
   TempDir dir;
   dir.Write("sources.d/empty.yaml", "# nothing here yet\n");
