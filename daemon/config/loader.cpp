@@ -6,11 +6,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "daemon/config/config.h"
 #include "daemon/config/text.h"
@@ -237,6 +234,19 @@ class Loader {
     return *headers;
   }
 
+  static std::optional<milliseconds> DurationAtLeast(YamlReader& reader, const YAML::Node& node,
+                                                     const std::string& path,
+                                                     const std::string& key, milliseconds minimum) {
+    auto value = reader.Duration(node, path + "." + key);
+    if (value && *value < minimum) {
+      reader.Error(node, path + "." + key,
+                   key + " " + FormatDuration(*value) + " is under the " + FormatDuration(minimum) +
+                       " minimum");
+      return std::nullopt;
+    }
+    return value;
+  }
+
   SourceSettings ReadSettings(YamlReader& reader, const YAML::Node& node, const std::string& path) {
     SourceSettings s;
     if (node["kind"]) {
@@ -245,20 +255,10 @@ class Loader {
     }
     if (node["enabled"]) s.enabled = reader.Bool(node["enabled"], path + ".enabled");
     if (node["interval"]) {
-      s.interval = reader.Duration(node["interval"], path + ".interval");
-      if (s.interval && *s.interval < kMinInterval) {
-        reader.Error(node["interval"], path + ".interval",
-                     "interval " + FormatDuration(*s.interval) + " is under the 10s minimum");
-        s.interval.reset();
-      }
+      s.interval = DurationAtLeast(reader, node["interval"], path, "interval", kMinInterval);
     }
     if (node["timeout"]) {
-      s.timeout = reader.Duration(node["timeout"], path + ".timeout");
-      if (s.timeout && *s.timeout < kMinTimeout) {
-        reader.Error(node["timeout"], path + ".timeout",
-                     "timeout " + FormatDuration(*s.timeout) + " is under the 1s minimum");
-        s.timeout.reset();
-      }
+      s.timeout = DurationAtLeast(reader, node["timeout"], path, "timeout", kMinTimeout);
     }
     if (node["max_body"]) {
       s.max_body = reader.Size(node["max_body"], path + ".max_body");
@@ -397,14 +397,13 @@ class Loader {
   }
 
   void ReadIncluded(const std::filesystem::path& file, std::vector<core::Source>& sources) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
+    auto text = ReadWholeFile(file);
+    if (!text) {
       out_.push_back(FileError(file, "cannot read included file: " + ErrnoText()));
       return;
     }
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     YAML::Node root;
-    if (!Parse(text, file, root)) return;
+    if (!Parse(*text, file, root)) return;
     YamlReader reader(file, env_, out_);
     if (!root.IsDefined() || root.IsNull()) {
       reader.Warning(root, "", "included file is empty");
@@ -561,15 +560,14 @@ LoadResult LoadConfigFromString(const std::string& text, const std::filesystem::
 }
 
 LoadResult LoadConfig(const std::filesystem::path& file, const Environment& env) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
+  auto text = ReadWholeFile(file);
+  if (!text) {
     LoadResult result;
     result.config.file = file;
     result.diagnostics.push_back(FileError(file, "cannot read the config file: " + ErrnoText()));
     return result;
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return LoadConfigFromString(text, file, env);
+  return LoadConfigFromString(*text, file, env);
 }
 
 }  // namespace newsmon::config

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <iterator>
 #include <set>
-#include <sstream>
 
 #include "daemon/config/units.h"
 
@@ -18,6 +17,12 @@ bool HasWildcard(const std::string& pattern) {
 }
 
 }  // namespace
+
+std::optional<std::string> ReadWholeFile(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
 std::string_view Describe(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return "empty";
@@ -156,32 +161,6 @@ std::optional<std::uint64_t> YamlReader::Size(const YAML::Node& node, const std:
   return value;
 }
 
-std::optional<std::vector<std::string>> YamlReader::StringList(const YAML::Node& node,
-                                                               const std::string& path) {
-  std::vector<std::string> values;
-  if (node.IsScalar()) {
-    auto value = String(node, path);
-    if (!value) return std::nullopt;
-    values.push_back(std::move(*value));
-    return values;
-  }
-  if (!node.IsSequence()) {
-    Error(node, path, "expected a string or a list of strings, got " + std::string(Describe(node)));
-    return std::nullopt;
-  }
-  bool ok = true;
-  for (std::size_t i = 0; i < node.size(); ++i) {
-    auto value = String(node[i], path + "[" + std::to_string(i) + "]");
-    if (value) {
-      values.push_back(std::move(*value));
-    } else {
-      ok = false;
-    }
-  }
-  if (!ok) return std::nullopt;
-  return values;
-}
-
 std::optional<std::vector<core::Header>> YamlReader::StringMap(const YAML::Node& node,
                                                                const std::string& path) {
   if (!node.IsMap()) {
@@ -229,16 +208,15 @@ std::optional<std::string> YamlReader::StringOrFile(const YAML::Node& map, const
   auto name = String(from_file, path + "." + file_key);
   if (!name) return std::nullopt;
   std::filesystem::path resolved = Resolve(*name);
-  std::ifstream in(resolved, std::ios::binary);
-  if (!in) {
+  auto content = ReadWholeFile(resolved);
+  if (!content) {
     Error(from_file, path + "." + file_key, "cannot read '" + resolved.string() + "'");
     return std::nullopt;
   }
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
-    content.pop_back();
+  while (!content->empty() && (content->back() == '\n' || content->back() == '\r')) {
+    content->pop_back();
   }
-  if (content.empty()) {
+  if (content->empty()) {
     Error(from_file, path + "." + file_key, "'" + resolved.string() + "' is empty");
     return std::nullopt;
   }

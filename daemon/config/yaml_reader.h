@@ -52,9 +52,6 @@ class YamlReader {
   std::optional<std::chrono::milliseconds> Duration(const YAML::Node& node,
                                                     const std::string& path);
   std::optional<std::uint64_t> Size(const YAML::Node& node, const std::string& path);
-  // A single string or a list of strings.
-  std::optional<std::vector<std::string>> StringList(const YAML::Node& node,
-                                                     const std::string& path);
   // A map of string to string, in file order.
   std::optional<std::vector<core::Header>> StringMap(const YAML::Node& node,
                                                      const std::string& path);
@@ -93,6 +90,9 @@ class YamlReader {
   const Environment& env_;
   std::vector<core::Diagnostic>& out_;
 };
+
+// The whole content of `file`, or nullopt (errno set) when it cannot be read.
+std::optional<std::string> ReadWholeFile(const std::filesystem::path& file);
 
 // The shape of a node in words, for messages: "a map", "a list", "empty", "a string".
 std::string_view Describe(const YAML::Node& node);
