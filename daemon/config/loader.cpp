@@ -108,57 +108,58 @@ class Loader {
     Config config;
     config.file = file;
     YamlReader reader(file, env_, out_);
-    YAML::Node root;
-    if (!Parse(text, file, root)) return config;
-    if (!root.IsDefined() || root.IsNull()) {
+    auto parsed = Parse(text, file);
+    if (!parsed) return config;
+    // Read through const references: yaml-cpp's non-const operator[] inserts keys.
+    const YAML::Node& doc = *parsed;
+    if (!doc.IsDefined() || doc.IsNull()) {
       out_.push_back(FileError(file, "the config file is empty"));
       return config;
     }
-    if (!reader.ExpectMap(root, "", kTopKeys)) return config;
+    if (!reader.ExpectMap(doc, "", kTopKeys)) return config;
 
-    if (root["state_dir"]) {
-      if (auto dir = reader.String(root["state_dir"], "state_dir")) {
+    if (doc["state_dir"]) {
+      if (auto dir = reader.String(doc["state_dir"], "state_dir")) {
         if (dir->empty()) {
-          reader.Error(root["state_dir"], "state_dir", "must not be empty");
+          reader.Error(doc["state_dir"], "state_dir", "must not be empty");
         } else {
           config.state_dir = reader.Resolve(*dir);
         }
       }
     }
-    if (root["listen"]) ReadListen(reader, root["listen"], config.listen);
-    if (root["log"]) ReadLog(reader, root["log"], config.log);
-    if (root["defaults"] && reader.ExpectMap(root["defaults"], "defaults", kSettingKeys)) {
-      defaults_ = ReadSettings(reader, root["defaults"], "defaults");
+    if (doc["listen"]) ReadListen(reader, doc["listen"], config.listen);
+    if (doc["log"]) ReadLog(reader, doc["log"], config.log);
+    if (doc["defaults"] && reader.ExpectMap(doc["defaults"], "defaults", kSettingKeys)) {
+      defaults_ = ReadSettings(reader, doc["defaults"], "defaults");
     }
-    if (root["rules"]) {
-      config.rule_files = reader.Glob(root["rules"], "rules");
+    if (doc["rules"]) {
+      config.rule_files = reader.Glob(doc["rules"], "rules");
     } else {
-      reader.Warning(root, "rules", "no rule files configured: nothing will ever match");
+      reader.Warning(doc, "rules", "no rule files configured: nothing will ever match");
     }
-    ReadSinks(reader, root["sinks"], config.sinks);
-    ReadSources(reader, root["sources"], "sources", config.sources);
-    if (root["include"]) {
-      for (const auto& path : reader.Glob(root["include"], "include")) {
+    ReadSinks(reader, doc["sinks"], config.sinks);
+    ReadSources(reader, doc["sources"], "sources", config.sources);
+    if (doc["include"]) {
+      for (const auto& path : reader.Glob(doc["include"], "include")) {
         ReadIncluded(path, config.sources);
       }
     }
     if (config.sources.empty()) {
-      reader.Warning(root, "sources", "no sources configured: nothing will be polled");
+      reader.Warning(doc, "sources", "no sources configured: nothing will be polled");
     }
     return config;
   }
 
  private:
-  bool Parse(const std::string& text, const std::filesystem::path& file, YAML::Node& root) {
+  std::optional<YAML::Node> Parse(const std::string& text, const std::filesystem::path& file) {
     try {
-      root = YAML::Load(text);
-      return true;
+      return YAML::Load(text);
     } catch (const YAML::Exception& e) {
       core::Diagnostic d = FileError(file, "invalid YAML: " + e.msg);
       if (e.mark.line >= 0) d.line = e.mark.line + 1;
       if (e.mark.column >= 0) d.column = e.mark.column + 1;
       out_.push_back(std::move(d));
-      return false;
+      return std::nullopt;
     }
   }
 
@@ -402,8 +403,9 @@ class Loader {
       out_.push_back(FileError(file, "cannot read included file: " + ErrnoText()));
       return;
     }
-    YAML::Node root;
-    if (!Parse(*text, file, root)) return;
+    auto parsed = Parse(*text, file);
+    if (!parsed) return;
+    const YAML::Node& root = *parsed;
     YamlReader reader(file, env_, out_);
     if (!root.IsDefined() || root.IsNull()) {
       reader.Warning(root, "", "included file is empty");
