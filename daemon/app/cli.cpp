@@ -25,27 +25,19 @@ void PrintDiagnostics(const config::LoadResult& loaded) {
   for (const auto& d : loaded.diagnostics) std::cerr << core::Format(d) << '\n';
 }
 
-std::size_t CountErrors(const config::LoadResult& loaded) {
-  std::size_t n = 0;
-  for (const auto& d : loaded.diagnostics) n += d.severity == core::Severity::kError ? 1 : 0;
-  return n;
-}
-
 int Check(const Options& options) {
   auto loaded = config::LoadConfig(options.config_file, config::ProcessEnvironment());
   PrintDiagnostics(loaded);
   if (!loaded.ok()) {
-    std::size_t errors = CountErrors(loaded);
+    std::size_t errors = core::CountErrors(loaded.diagnostics);
     std::cerr << options.config_file << ": " << errors << (errors == 1 ? " error" : " errors")
               << '\n';
     return kExitUsage;
   }
   const auto& c = loaded.config;
-  std::size_t enabled = 0;
-  for (const auto& source : c.sources) enabled += source.enabled ? 1 : 0;
-  std::cout << options.config_file << ": OK (" << c.sources.size() << " sources, " << enabled
-            << " enabled; " << c.rule_files.size() << " rule files; " << c.sinks.size()
-            << " sinks)\n";
+  std::cout << options.config_file << ": OK (" << c.sources.size() << " sources, "
+            << config::EnabledSourceCount(c) << " enabled; " << c.rule_files.size()
+            << " rule files; " << c.sinks.size() << " sinks)\n";
   return kExitOk;
 }
 
@@ -53,7 +45,8 @@ int Run(const Options& options) {
   auto loaded = config::LoadConfig(options.config_file, config::ProcessEnvironment());
   if (!loaded.ok()) {
     PrintDiagnostics(loaded);
-    std::cerr << "newsmon: not starting: " << CountErrors(loaded) << " config errors\n";
+    std::cerr << "newsmon: not starting: " << core::CountErrors(loaded.diagnostics)
+              << " config errors\n";
     return kExitUsage;
   }
   config::LogSettings log_settings = loaded.config.log;

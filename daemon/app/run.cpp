@@ -45,17 +45,16 @@ int RunDaemon(const config::Config& config, spdlog::logger& log) {
     io.stop();
   });
 
-  std::size_t enabled = 0;
   for (const auto& source : config.sources) {
-    enabled += source.enabled ? 1 : 0;
     log.debug("source {}: {} every {}{}", source.name, source.url,
               config::FormatDuration(source.interval), source.enabled ? "" : " (disabled)");
   }
   log.info(
       "newsmon {} started: config {}, {} sources ({} enabled), {} rule files, {} sinks, "
       "state in {}",
-      core::kVersion, config.file.string(), config.sources.size(), enabled,
-      config.rule_files.size(), config.sinks.size(), config.state_dir.string());
+      core::kVersion, config.file.string(), config.sources.size(),
+      config::EnabledSourceCount(config), config.rule_files.size(), config.sinks.size(),
+      config.state_dir.string());
   io.run();
   log.info("stopped");
   return 0;

@@ -55,6 +55,9 @@ struct Config {
   std::vector<core::Source> sources;              // `sources:` then included files, in order
 };
 
+// How many of the configured sources are enabled.
+std::size_t EnabledSourceCount(const Config& config);
+
 // Looks up an environment variable for `${VAR}` expansion; nullopt when unset.
 using Environment = std::function<std::optional<std::string>(const std::string& name)>;
 

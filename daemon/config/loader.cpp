@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <vector>
 
 #include "daemon/config/config.h"
 #include "daemon/config/text.h"
@@ -29,9 +30,15 @@ constexpr std::string_view kIncludeKeys[] = {"sources"};
 // Per-source settings: valid in `defaults` and in each source, where the source's own wins.
 constexpr std::string_view kSettingKeys[] = {"kind",     "enabled",    "interval", "timeout",
                                              "max_body", "user_agent", "headers",  "html"};
-constexpr std::string_view kSourceKeys[] = {"name",     "url",     "kind",     "enabled",
-                                            "interval", "timeout", "max_body", "user_agent",
-                                            "headers",  "html"};
+// A source's keys: its identity plus every setting.
+const std::vector<std::string_view>& SourceKeys() {
+  static const std::vector<std::string_view> keys = [] {
+    std::vector<std::string_view> all = {"name", "url"};
+    all.insert(all.end(), std::begin(kSettingKeys), std::end(kSettingKeys));
+    return all;
+  }();
+  return keys;
+}
 constexpr std::string_view kHtmlKeys[] = {"item",    "title",       "link",    "date",
                                           "summary", "date_format", "timezone"};
 constexpr std::string_view kSinkKeys[] = {"name",        "kind",    "url",     "url_file", "secret",
@@ -220,12 +227,12 @@ class Loader {
     for (const auto& [name, value] : *headers) {
       const YAML::Node& at = node[name];
       std::string header_path = path + "." + name;
-      if (!seen.insert(Lower(name)).second) {
+      std::string lower = Lower(name);
+      if (!seen.insert(lower).second) {
         reader.Error(at, header_path, "header names are case-insensitive: this one appears twice");
       } else if (!IsToken(name)) {
         reader.Error(at, header_path, "invalid header name");
-      } else if (std::find(std::begin(kManagedHeaders), std::end(kManagedHeaders), Lower(name)) !=
-                 std::end(kManagedHeaders)) {
+      } else if (IsOneOf(lower, kManagedHeaders)) {
         reader.Error(at, header_path, "this header is set by newsmon itself");
       }
       if (HasControlBreak(value)) {
@@ -284,9 +291,7 @@ class Loader {
         for (const auto& entry : node["html"]) {
           const std::string& key = entry.first.Scalar();
           // ExpectMap has reported unknown keys already.
-          if (std::find(std::begin(kHtmlKeys), std::end(kHtmlKeys), key) == std::end(kHtmlKeys)) {
-            continue;
-          }
+          if (!IsOneOf(key, kHtmlKeys)) continue;
           std::string key_path = path + ".html." + key;
           auto value = reader.String(entry.second, key_path);
           if (!value) continue;
@@ -342,7 +347,7 @@ class Loader {
 
   void ReadSource(YamlReader& reader, const YAML::Node& node, const std::string& path,
                   std::vector<core::Source>& sources) {
-    if (!reader.ExpectMap(node, path, kSourceKeys)) return;
+    if (!reader.ExpectMap(node, path, SourceKeys())) return;
     SourceSettings own = ReadSettings(reader, node, path);
     core::Source source = Merge(own);
     source.origin = reader.Origin(node);
@@ -468,8 +473,7 @@ class Loader {
     for (const auto& entry : node) {
       const std::string& key = entry.first.Scalar();
       if (key == "name" || key == "kind") continue;
-      if (std::find(used.begin(), used.end(), key) == used.end() &&
-          std::find(std::begin(kSinkKeys), std::end(kSinkKeys), key) != std::end(kSinkKeys)) {
+      if (!IsOneOf(key, used) && IsOneOf(key, kSinkKeys)) {
         reader.Error(entry.first, path + "." + key, "not used by sinks of kind " + kind_name);
       }
     }
@@ -544,6 +548,11 @@ class Loader {
 };
 
 }  // namespace
+
+std::size_t EnabledSourceCount(const Config& config) {
+  return static_cast<std::size_t>(std::count_if(config.sources.begin(), config.sources.end(),
+                                                [](const auto& s) { return s.enabled; }));
+}
 
 Environment ProcessEnvironment() {
   return [](const std::string& name) -> std::optional<std::string> {

@@ -94,6 +94,10 @@ std::optional<std::string_view> ClosestName(std::string_view word,
   return best;
 }
 
+bool IsOneOf(std::string_view word, std::span<const std::string_view> names) {
+  return std::find(names.begin(), names.end(), word) != names.end();
+}
+
 bool IsValidName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   auto alnum = [](char c) {

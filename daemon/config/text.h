@@ -21,6 +21,9 @@ std::optional<std::string> ExpandVariables(std::string_view text, const Environm
 std::optional<std::string_view> ClosestName(std::string_view word,
                                             std::span<const std::string_view> candidates);
 
+// Whether `word` is one of `names`.
+bool IsOneOf(std::string_view word, std::span<const std::string_view> names);
+
 // Names of sources and sinks become metric labels and file names: a letter or digit, then
 // letters, digits, '_', '.', '-'; at most 64 characters.
 bool IsValidName(std::string_view name);

@@ -101,7 +101,7 @@ bool YamlReader::ExpectMap(const YAML::Node& node, const std::string& path,
       Error(key_node, key_path, "key appears twice in the same map");
       continue;
     }
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+    if (!IsOneOf(key, allowed)) {
       UnknownName(key_node, key_path, "key", key, allowed);
     }
   }

@@ -20,9 +20,10 @@ std::string Format(const Diagnostic& d) {
   return out;
 }
 
-bool HasErrors(const std::vector<Diagnostic>& diagnostics) {
-  return std::any_of(diagnostics.begin(), diagnostics.end(),
-                     [](const Diagnostic& d) { return d.severity == Severity::kError; });
+std::size_t CountErrors(const std::vector<Diagnostic>& diagnostics) {
+  return static_cast<std::size_t>(
+      std::count_if(diagnostics.begin(), diagnostics.end(),
+                    [](const Diagnostic& d) { return d.severity == Severity::kError; }));
 }
 
 }  // namespace newsmon::core

@@ -2,6 +2,7 @@
 // enough for the user to fix it without guessing.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct Diagnostic {
 // "file:line:column: error: key: message", leaving out the parts that are unknown.
 std::string Format(const Diagnostic& diagnostic);
 
-bool HasErrors(const std::vector<Diagnostic>& diagnostics);
+std::size_t CountErrors(const std::vector<Diagnostic>& diagnostics);
+inline bool HasErrors(const std::vector<Diagnostic>& diagnostics) {
+  return CountErrors(diagnostics) > 0;
+}
 
 }  // namespace newsmon::core
