@@ -10,4 +10,8 @@ bool IsKnownTimeZone(const std::string& name) {
   return cctz::load_time_zone(name, &zone);
 }
 
+std::string FormatRfc3339(TimePoint time) {
+  return cctz::format("%Y-%m-%dT%H:%M:%SZ", time, cctz::utc_time_zone());
+}
+
 }  // namespace newsmon::core

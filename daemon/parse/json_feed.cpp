@@ -1,0 +1,1 @@
+#include "daemon/parse/parse.h"
