@@ -24,14 +24,4 @@ std::string CleanText(std::string_view text, TextKind kind, std::size_t max_byte
 // U+FFFD; unknown names are kept as written.
 std::string DecodeEntities(std::string_view text);
 
-// Appends `code_point` as UTF-8; NUL, surrogates and values past U+10FFFF append U+FFFD.
-void AppendUtf8(std::string& out, char32_t code_point);
-
-// True when `text` is entirely valid UTF-8 (no overlongs, surrogates or values past
-// U+10FFFF).
-bool IsValidUtf8(std::string_view text);
-
-// `text` with every invalid UTF-8 sequence replaced by U+FFFD.
-std::string ToValidUtf8(std::string_view text);
-
 }  // namespace newsmon::parse
