@@ -1,1 +1,150 @@
+#include "daemon/app/fetch.h"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "daemon/app/cli.h"
+#include "daemon/config/config.h"
+#include "daemon/config/text.h"
+#include "daemon/core/diagnostic.h"
+#include "daemon/core/time.h"
+#include "daemon/parse/parse.h"
+
+namespace newsmon::app {
+namespace {
+
+bool IsUrl(std::string_view target) {
+  return target.starts_with("http://") || target.starts_with("https://");
+}
+
+// Reads a whole file; nullopt with `*error` set when it cannot be read.
+std::optional<std::string> ReadFile(const std::string& path, std::string* error) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    *error = "cannot open: " + std::string(std::strerror(errno));
+    return std::nullopt;
+  }
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  if (file.bad()) {
+    *error = "cannot read: " + std::string(std::strerror(errno));
+    return std::nullopt;
+  }
+  return std::move(bytes).str();
+}
+
+nlohmann::ordered_json ItemJson(const core::Item& item) {
+  auto optional = [](const std::optional<std::string>& value) {
+    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+  };
+  nlohmann::ordered_json out;
+  out["id"] = item.id;
+  out["title"] = item.title;
+  out["link"] = optional(item.link);
+  out["published"] = item.published ? nlohmann::ordered_json(core::FormatRfc3339(*item.published))
+                                    : nlohmann::ordered_json(nullptr);
+  out["summary"] = optional(item.summary);
+  out["author"] = optional(item.author);
+  out["categories"] = item.categories;
+  out["matches"] = nlohmann::ordered_json::array();  // filled once rules exist
+  return out;
+}
+
+void PrintItems(const core::Feed& feed, const std::string& charset, bool json, std::ostream& out) {
+  if (json) {
+    for (const auto& item : feed.items) out << ItemJson(item).dump() << '\n';
+    return;
+  }
+  out << (feed.title.empty() ? "(untitled)" : feed.title) << " — "
+      << core::NameOf<core::SourceKind>(core::kSourceKindNames, feed.format) << ", "
+      << feed.items.size() << (feed.items.size() == 1 ? " item" : " items") << ", " << charset
+      << '\n';
+  for (const auto& item : feed.items) {
+    out << '\n'
+        << (item.published ? core::FormatRfc3339(*item.published) : std::string(20, ' ')) << "  "
+        << item.title << '\n';
+    if (item.link) out << std::string(22, ' ') << *item.link << '\n';
+  }
+}
+
+struct Job {
+  std::string label;  // what errors name: the file, or the source and its file
+  std::string path;
+  parse::Options options;
+};
+
+}  // namespace
+
+int Fetch(const FetchRequest& request, std::ostream& out, std::ostream& err) {
+  Job job;
+  config::Config config;  // owns the selectors job.options points at
+  if (!request.config_file) {
+    if (request.kind == core::SourceKind::kHtml) {
+      err << "newsmon fetch: an HTML page needs its selectors: describe it as a source in a "
+             "config and run 'newsmon fetch --config FILE SOURCE --input PATH'\n";
+      return kExitUsage;
+    }
+    if (IsUrl(request.target)) {
+      err << "newsmon fetch: fetching URLs is not available yet; save the document and pass "
+             "its path\n";
+      return kExitUsage;
+    }
+    job = {.label = request.target, .path = request.target, .options = {.kind = request.kind}};
+  } else {
+    auto loaded = config::LoadConfig(*request.config_file, config::ProcessEnvironment());
+    if (!loaded.ok()) {
+      for (const auto& d : loaded.diagnostics) err << core::Format(d) << '\n';
+      return kExitUsage;
+    }
+    config = std::move(loaded.config);
+    const core::Source* source = nullptr;
+    std::vector<std::string_view> names;
+    for (const auto& s : config.sources) {
+      names.push_back(s.name);
+      if (s.name == request.target) source = &s;
+    }
+    if (source == nullptr) {
+      err << "newsmon fetch: " << *request.config_file << ": no source named '" << request.target
+          << "'";
+      if (auto close = config::ClosestName(request.target, names)) {
+        err << "; did you mean '" << *close << "'?";
+      }
+      err << '\n';
+      return kExitUsage;
+    }
+    if (!request.input) {
+      err << "newsmon fetch: fetching " << source->url
+          << " is not available yet; save it and pass --input PATH\n";
+      return kExitUsage;
+    }
+    job = {.label = source->name + " (" + *request.input + ")",
+           .path = *request.input,
+           .options = {.kind = source->kind,
+                       .url = source->url,
+                       .html = source->html ? &*source->html : nullptr,
+                       .source_name = source->name}};
+    job.options.limits.max_bytes = source->max_body;
+  }
+
+  std::string error;
+  auto body = ReadFile(job.path, &error);
+  if (!body) {
+    err << "newsmon fetch: " << job.path << ": " << error << '\n';
+    return kExitFailure;
+  }
+  parse::Result result = parse::Parse(std::move(*body), job.options);
+  for (const auto& warning : result.warnings) {
+    err << "newsmon fetch: " << job.label << ": warning: " << warning << '\n';
+  }
+  if (!result.ok()) {
+    err << "newsmon fetch: " << job.label << ": " << result.error << '\n';
+    return kExitFailure;
+  }
+  PrintItems(*result.feed, result.charset, request.json, out);
+  return kExitOk;
+}
+
+}  // namespace newsmon::app

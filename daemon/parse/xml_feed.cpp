@@ -1,1 +1,580 @@
-#include "daemon/parse/parse.h"
+// RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom 1.0/0.3 through pugixml.
+//
+// pugixml runs without entity decoding (no parse_escapes): it would stop a field at the
+// NUL of "&#0;" and emit invalid UTF-8 for "&#xD800;". Text is decoded here instead, with
+// the same safety as the rest of parse, and CDATA stays verbatim.
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <pugixml.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "daemon/core/url.h"
+#include "daemon/parse/context.h"
+#include "daemon/parse/utf8.h"
+
+namespace newsmon::parse {
+namespace {
+
+enum class Ns { kNone, kAtom, kContent, kDc, kMedia, kRdf, kOther };
+
+Ns NsFromUri(std::string_view uri) {
+  if (uri == "http://www.w3.org/2005/Atom" || uri == "http://purl.org/atom/ns#") return Ns::kAtom;
+  if (uri == "http://purl.org/rss/1.0/modules/content/") return Ns::kContent;
+  if (uri == "http://purl.org/dc/elements/1.1/" || uri == "http://purl.org/dc/terms/") {
+    return Ns::kDc;
+  }
+  if (uri.starts_with("http://search.yahoo.com/mrss")) return Ns::kMedia;
+  if (uri == "http://www.w3.org/1999/02/22-rdf-syntax-ns#") return Ns::kRdf;
+  // RSS 1.0, RSS 0.90 and the rarely seen RSS 2.0 namespace name the core RSS elements.
+  if (uri == "http://purl.org/rss/1.0/" || uri == "http://my.netscape.com/rdf/simple/0.9/" ||
+      uri == "http://backend.userland.com/rss2" || uri.empty()) {
+    return Ns::kNone;
+  }
+  return Ns::kOther;
+}
+
+// Feeds use these prefixes without declaring them often enough to honour the convention.
+Ns NsFromConventionalPrefix(std::string_view prefix) {
+  if (prefix == "atom" || prefix == "a10") return Ns::kAtom;
+  if (prefix == "content") return Ns::kContent;
+  if (prefix == "dc" || prefix == "dcterms") return Ns::kDc;
+  if (prefix == "media") return Ns::kMedia;
+  if (prefix == "rdf") return Ns::kRdf;
+  return Ns::kOther;
+}
+
+// Namespace prefixes declared on the root and channel elements (where feeds declare them).
+class Namespaces {
+ public:
+  void Declare(pugi::xml_node node) {
+    for (pugi::xml_attribute a : node.attributes()) {
+      std::string_view name = a.name();
+      if (name == "xmlns") {
+        default_ = NsFromUri(a.value());
+      } else if (name.starts_with("xmlns:")) {
+        prefixes_.emplace_back(std::string(name.substr(6)), NsFromUri(a.value()));
+      }
+    }
+  }
+
+  Ns Of(pugi::xml_node node) const {
+    std::string_view name = node.name();
+    auto colon = name.find(':');
+    if (colon == std::string_view::npos) {
+      // An element may carry its own default namespace (<link xmlns="…Atom" …/> in RSS).
+      if (node.first_attribute()) {
+        if (auto own = node.attribute("xmlns")) return NsFromUri(own.value());
+      }
+      return default_;
+    }
+    std::string_view prefix = name.substr(0, colon);
+    for (auto it = prefixes_.rbegin(); it != prefixes_.rend(); ++it) {
+      if (it->first == prefix) return it->second;
+    }
+    return NsFromConventionalPrefix(prefix);
+  }
+
+  static std::string_view Local(pugi::xml_node node) {
+    std::string_view name = node.name();
+    auto colon = name.find(':');
+    return colon == std::string_view::npos ? name : name.substr(colon + 1);
+  }
+
+ private:
+  std::vector<std::pair<std::string, Ns>> prefixes_;
+  Ns default_ = Ns::kNone;
+};
+
+// Appends `raw` with XML's references decoded: the five predefined entities and numeric
+// references (NUL, surrogates and values past U+10FFFF become U+FFFD). Other names, such as
+// the "&nbsp;" of feeds that assume an HTML DTD, stay as written for the HTML decoding step.
+void AppendXmlDecoded(std::string& out, std::string_view raw) {
+  while (true) {
+    auto amp = raw.find('&');
+    if (amp == std::string_view::npos) break;
+    out.append(raw.substr(0, amp));
+    raw.remove_prefix(amp);
+    auto semi = raw.find(';');
+    if (semi == std::string_view::npos || semi > 12) {
+      out += '&';
+      raw.remove_prefix(1);
+      continue;
+    }
+    std::string_view name = raw.substr(1, semi - 1);
+    bool decoded = true;
+    if (name == "lt") {
+      out += '<';
+    } else if (name == "gt") {
+      out += '>';
+    } else if (name == "amp") {
+      out += '&';
+    } else if (name == "quot") {
+      out += '"';
+    } else if (name == "apos") {
+      out += '\'';
+    } else if (name.size() >= 2 && name[0] == '#') {
+      bool hex = name[1] == 'x' || name[1] == 'X';
+      std::string_view digits = name.substr(hex ? 2 : 1);
+      std::uint32_t value = 0;
+      auto [end, ec] =
+          std::from_chars(digits.data(), digits.data() + digits.size(), value, hex ? 16 : 10);
+      if (digits.empty() || end != digits.data() + digits.size()) {
+        decoded = false;
+      } else {
+        // Overflow (ec set) is past U+10FFFF as well.
+        AppendUtf8(out, ec == std::errc() ? static_cast<char32_t>(value) : 0x110000);
+      }
+    } else {
+      decoded = false;
+    }
+    if (decoded) {
+      raw.remove_prefix(semi + 1);
+    } else {
+      out += '&';
+      raw.remove_prefix(1);
+    }
+  }
+  out.append(raw);
+}
+
+// The text of an element's subtree: character data decoded, CDATA verbatim, child elements
+// contribute their text (unescaped XHTML in a description). Points into the document when
+// there is nothing to decode, else into `scratch`.
+std::string_view RawText(pugi::xml_node node, std::string& scratch) {
+  pugi::xml_node first = node.first_child();
+  if (!first) return {};
+  if (!first.next_sibling()) {
+    if (first.type() == pugi::node_cdata) return first.value();
+    if (first.type() == pugi::node_pcdata && !std::strchr(first.value(), '&')) {
+      return first.value();
+    }
+  }
+  scratch.clear();
+  // Iterative walk: nesting depth is the document's to choose.
+  pugi::xml_node cur = first;
+  while (cur && cur != node) {
+    if (cur.type() == pugi::node_pcdata) {
+      AppendXmlDecoded(scratch, cur.value());
+    } else if (cur.type() == pugi::node_cdata) {
+      scratch += cur.value();
+    }
+    if (cur.first_child()) {
+      cur = cur.first_child();
+      continue;
+    }
+    while (cur != node && !cur.next_sibling()) cur = cur.parent();
+    if (cur != node) cur = cur.next_sibling();
+  }
+  return scratch;
+}
+
+std::string AttributeText(pugi::xml_node node, const char* name) {
+  std::string out;
+  AppendXmlDecoded(out, node.attribute(name).value());
+  return out;
+}
+
+// One field's text, kept until the item is finished.
+struct Field {
+  std::string_view text;
+  std::string storage;
+  bool present = false;
+
+  void Set(pugi::xml_node node) {
+    text = RawText(node, storage);
+    present = true;
+  }
+  void SetIfAbsent(pugi::xml_node node) {
+    if (!present || text.empty()) Set(node);
+  }
+  void Reset() {
+    text = {};
+    present = false;
+  }
+};
+
+// Atom text constructs say how to read them: text, html or xhtml (Atom 0.3: mode=escaped
+// and a MIME type).
+TextKind AtomTextKind(pugi::xml_node node) {
+  std::string_view type = node.attribute("type").value();
+  if (type == "html" || type == "xhtml" || type == "text/html" || type == "application/xhtml+xml") {
+    return TextKind::kHtml;
+  }
+  if (std::string_view(node.attribute("mode").value()) == "escaped") return TextKind::kHtml;
+  return TextKind::kPlain;
+}
+
+std::string_view RelOf(pugi::xml_node link) {
+  std::string_view rel = link.attribute("rel").value();
+  return rel.empty() ? "alternate" : rel;
+}
+
+// Feed-level atom:link elements (in RSS and Atom alike).
+void ReadFeedLink(pugi::xml_node link, std::string_view base, Context& ctx) {
+  std::string href = AttributeText(link, "href");
+  std::string_view rel = RelOf(link);
+  auto& feed = ctx.feed();
+  if (rel == "self") {
+    if (!feed.self_link) feed.self_link = ctx.Link(href, base);
+  } else if (rel == "hub") {
+    if (!feed.hub_link) feed.hub_link = ctx.Link(href, base);
+  } else if (rel == "alternate") {
+    if (!feed.link) feed.link = ctx.Link(href, base);
+  }
+}
+
+std::string XmlBase(pugi::xml_node node, std::string_view parent_base) {
+  std::string_view own = node.attribute("xml:base").value();
+  if (own.empty()) return std::string(parent_base);
+  std::string decoded;
+  AppendXmlDecoded(decoded, own);
+  if (auto resolved = core::ResolveUrl(parent_base, decoded)) return *resolved;
+  return decoded;
+}
+
+struct ItemFields {
+  Field title, media_title, dc_title;
+  Field link, guid;
+  std::string atom_link;  // rel=alternate href
+  Field pub_date, dc_date, updated;
+  Field description, content, media_description;
+  TextKind title_kind = TextKind::kHtml, summary_kind = TextKind::kHtml,
+           content_kind = TextKind::kHtml;
+  Field author, dc_creator;
+  bool guid_is_permalink = true;
+  std::vector<std::string> categories;
+
+  void Reset() {
+    for (Field* f : {&title, &media_title, &dc_title, &link, &guid, &pub_date, &dc_date, &updated,
+                     &description, &content, &media_description, &author, &dc_creator}) {
+      f->Reset();
+    }
+    atom_link.clear();
+    title_kind = summary_kind = content_kind = TextKind::kHtml;
+    guid_is_permalink = true;
+    categories.clear();
+  }
+};
+
+void AddCategory(std::vector<std::string>& categories, std::string text) {
+  if (text.empty()) return;
+  for (const auto& c : categories) {
+    if (c == text) return;
+  }
+  categories.push_back(std::move(text));
+}
+
+void ReadMediaGroup(pugi::xml_node group, const Namespaces& ns, ItemFields& f) {
+  for (pugi::xml_node child : group.children()) {
+    if (child.type() != pugi::node_element || ns.Of(child) != Ns::kMedia) continue;
+    std::string_view local = Namespaces::Local(child);
+    if (local == "title") f.media_title.SetIfAbsent(child);
+    if (local == "description") f.media_description.SetIfAbsent(child);
+  }
+}
+
+// RSS 0.9x/2.0 <item> and RSS 1.0 <item>.
+bool ReadRssItem(pugi::xml_node item, const Namespaces& ns, ItemFields& f, Context& ctx) {
+  f.Reset();
+  std::string scratch;
+  for (pugi::xml_node child : item.children()) {
+    if (child.type() != pugi::node_element) continue;
+    std::string_view local = Namespaces::Local(child);
+    switch (ns.Of(child)) {
+      case Ns::kNone:
+        if (local == "title") {
+          f.title.SetIfAbsent(child);
+        } else if (local == "link") {
+          // <link href="…"/> without text is an Atom link in the default namespace.
+          if (child.first_child()) {
+            f.link.SetIfAbsent(child);
+          } else if (f.atom_link.empty() && RelOf(child) == "alternate") {
+            f.atom_link = AttributeText(child, "href");
+          }
+        } else if (local == "guid") {
+          f.guid.SetIfAbsent(child);
+          std::string_view permalink = child.attribute("isPermaLink").value();
+          f.guid_is_permalink = permalink != "false" && permalink != "False";
+        } else if (local == "pubDate") {
+          f.pub_date.SetIfAbsent(child);
+        } else if (local == "description") {
+          f.description.SetIfAbsent(child);
+        } else if (local == "author") {
+          f.author.SetIfAbsent(child);
+        } else if (local == "category") {
+          AddCategory(f.categories, ctx.Text(RawText(child, scratch), TextKind::kHtml));
+        }
+        break;
+      case Ns::kDc:
+        if (local == "date") f.dc_date.SetIfAbsent(child);
+        if (local == "creator") f.dc_creator.SetIfAbsent(child);
+        if (local == "title") f.dc_title.SetIfAbsent(child);
+        if (local == "subject") {
+          AddCategory(f.categories, ctx.Text(RawText(child, scratch), TextKind::kHtml));
+        }
+        break;
+      case Ns::kContent:
+        if (local == "encoded") f.content.SetIfAbsent(child);
+        break;
+      case Ns::kMedia:
+        if (local == "title") f.media_title.SetIfAbsent(child);
+        if (local == "description") f.media_description.SetIfAbsent(child);
+        if (local == "group") ReadMediaGroup(child, ns, f);
+        break;
+      case Ns::kAtom:
+        if (local == "link" && f.atom_link.empty() && RelOf(child) == "alternate") {
+          f.atom_link = AttributeText(child, "href");
+        } else if (local == "updated" || local == "published") {
+          f.updated.SetIfAbsent(child);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  core::Item out;
+  const Field& title = f.title.present ? f.title : f.dc_title.present ? f.dc_title : f.media_title;
+  out.title = ctx.Text(title.text, TextKind::kHtml);
+  if (out.title.empty() && f.media_title.present) {
+    out.title = ctx.Text(f.media_title.text, TextKind::kHtml);
+  }
+  out.link = ctx.Link(f.link.text);
+  if (!out.link && !f.atom_link.empty()) out.link = ctx.Link(f.atom_link);
+  std::string guid = ctx.Text(f.guid.text, TextKind::kPlain);
+  if (!out.link && f.guid_is_permalink && !guid.empty()) out.link = ctx.Link(guid);
+  // RSS 1.0 names each item by its rdf:about URI.
+  if (guid.empty()) guid = ctx.Text(item.attribute("rdf:about").value(), TextKind::kPlain);
+  out.id = std::move(guid);
+
+  const Field& date = f.pub_date.present ? f.pub_date : f.dc_date.present ? f.dc_date : f.updated;
+  if (date.present) out.published = ctx.Date(date.text, out.title);
+  const Field& summary = !f.description.text.empty() ? f.description
+                         : !f.content.text.empty()   ? f.content
+                                                     : f.media_description;
+  out.summary = ctx.OptionalText(summary.text, TextKind::kHtml);
+  const Field& author = f.dc_creator.present ? f.dc_creator : f.author;
+  out.author = ctx.OptionalText(author.text, TextKind::kHtml);
+  out.categories = std::move(f.categories);
+  f.categories = {};
+  return ctx.Add(std::move(out));
+}
+
+void ReadRssChannel(pugi::xml_node channel, const Namespaces& ns, Context& ctx) {
+  auto& feed = ctx.feed();
+  std::string scratch;
+  for (pugi::xml_node child : channel.children()) {
+    if (child.type() != pugi::node_element) continue;
+    std::string_view local = Namespaces::Local(child);
+    Ns space = ns.Of(child);
+    if (space == Ns::kNone && local == "title" && feed.title.empty()) {
+      feed.title = ctx.Text(RawText(child, scratch), TextKind::kHtml);
+    } else if (space == Ns::kNone && local == "link") {
+      if (child.first_child()) {
+        if (!feed.link) feed.link = ctx.Link(RawText(child, scratch));
+      } else {
+        ReadFeedLink(child, {}, ctx);
+      }
+    } else if (space == Ns::kAtom && local == "link") {
+      ReadFeedLink(child, {}, ctx);
+    } else if (space == Ns::kNone && local == "ttl") {
+      std::string text = ctx.Text(RawText(child, scratch), TextKind::kPlain);
+      unsigned minutes = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), minutes);
+      if (ec == std::errc() && end == text.data() + text.size() && minutes > 0) {
+        feed.ttl = std::chrono::minutes(minutes);
+      } else {
+        ctx.Warn("channel ttl '" + text + "' is not a number of minutes");
+      }
+    }
+  }
+}
+
+// <rss><channel>…<item>…</item></channel></rss>, and RSS 1.0/0.90 where items are siblings
+// of the channel under <rdf:RDF>.
+void ReadRss(pugi::xml_node root, Namespaces& ns, Context& ctx) {
+  ItemFields fields;
+  auto read_items = [&](pugi::xml_node parent) {
+    for (pugi::xml_node child : parent.children()) {
+      if (child.type() != pugi::node_element || ns.Of(child) != Ns::kNone) continue;
+      if (Namespaces::Local(child) == "item" && !ReadRssItem(child, ns, fields, ctx)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  for (pugi::xml_node child : root.children()) {
+    if (child.type() != pugi::node_element || ns.Of(child) != Ns::kNone) continue;
+    std::string_view local = Namespaces::Local(child);
+    if (local == "channel") {
+      ns.Declare(child);
+      ReadRssChannel(child, ns, ctx);
+      if (!read_items(child)) return;
+    }
+  }
+  read_items(root);
+}
+
+// Atom <entry>. `base` is the feed's xml:base (or the source URL).
+bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view feed_base,
+                   const std::optional<std::string>& feed_author, ItemFields& f, Context& ctx) {
+  f.Reset();
+  std::string base = XmlBase(entry, feed_base);
+  std::string link_base = base;
+  std::string scratch;
+  std::string author_name, author_email;
+  int alternate_rank = 0;  // prefer rel=alternate type=text/html, then any alternate
+  for (pugi::xml_node child : entry.children()) {
+    if (child.type() != pugi::node_element) continue;
+    std::string_view local = Namespaces::Local(child);
+    Ns space = ns.Of(child);
+    if (space == Ns::kAtom) {
+      if (local == "title") {
+        f.title.SetIfAbsent(child);
+        f.title_kind = AtomTextKind(child);
+      } else if (local == "link" && RelOf(child) == "alternate") {
+        std::string_view type = child.attribute("type").value();
+        int rank = type.empty() || type == "text/html" ? 2 : 1;
+        if (rank > alternate_rank) {
+          alternate_rank = rank;
+          f.atom_link = AttributeText(child, "href");
+          link_base = XmlBase(child, base);
+        }
+      } else if (local == "id") {
+        f.guid.SetIfAbsent(child);
+      } else if (local == "published" || local == "issued" || local == "created") {
+        f.pub_date.SetIfAbsent(child);
+      } else if (local == "updated" || local == "modified") {
+        f.updated.SetIfAbsent(child);
+      } else if (local == "summary") {
+        f.description.SetIfAbsent(child);
+        f.summary_kind = AtomTextKind(child);
+      } else if (local == "content") {
+        f.content.SetIfAbsent(child);
+        f.content_kind = AtomTextKind(child);
+      } else if (local == "author" && author_name.empty()) {
+        for (pugi::xml_node part : child.children()) {
+          std::string_view part_name = Namespaces::Local(part);
+          if (part_name == "name") author_name = ctx.Text(RawText(part, scratch), TextKind::kPlain);
+          if (part_name == "email") {
+            author_email = ctx.Text(RawText(part, scratch), TextKind::kPlain);
+          }
+        }
+      } else if (local == "category") {
+        std::string term = AttributeText(child, "term");
+        if (term.empty()) term = AttributeText(child, "label");
+        AddCategory(f.categories, ctx.Text(term, TextKind::kPlain));
+      }
+    } else if (space == Ns::kMedia) {
+      if (local == "title") f.media_title.SetIfAbsent(child);
+      if (local == "description") f.media_description.SetIfAbsent(child);
+      if (local == "group") ReadMediaGroup(child, ns, f);
+    } else if (space == Ns::kDc) {
+      if (local == "date") f.dc_date.SetIfAbsent(child);
+      if (local == "creator") f.dc_creator.SetIfAbsent(child);
+    }
+  }
+
+  core::Item out;
+  out.title = ctx.Text(f.title.text, f.title_kind);
+  if (out.title.empty() && f.media_title.present) {
+    out.title = ctx.Text(f.media_title.text, TextKind::kHtml);
+  }
+  out.link = ctx.Link(f.atom_link, link_base);
+  out.id = ctx.Text(f.guid.text, TextKind::kPlain);
+  const Field& date = f.pub_date.present ? f.pub_date : f.updated.present ? f.updated : f.dc_date;
+  if (date.present) out.published = ctx.Date(date.text, out.title);
+  if (!f.description.text.empty()) {
+    out.summary = ctx.OptionalText(f.description.text, f.summary_kind);
+  } else if (!f.content.text.empty()) {
+    out.summary = ctx.OptionalText(f.content.text, f.content_kind);
+  } else {
+    out.summary = ctx.OptionalText(f.media_description.text, TextKind::kPlain);
+  }
+  if (!author_name.empty()) {
+    out.author = std::move(author_name);
+  } else if (!author_email.empty()) {
+    out.author = std::move(author_email);
+  } else if (f.dc_creator.present) {
+    out.author = ctx.OptionalText(f.dc_creator.text, TextKind::kPlain);
+  } else {
+    out.author = feed_author;
+  }
+  out.categories = std::move(f.categories);
+  f.categories = {};
+  return ctx.Add(std::move(out));
+}
+
+void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
+  std::string base = XmlBase(root, ctx.options().url);
+  auto& feed = ctx.feed();
+  std::string scratch;
+  std::optional<std::string> feed_author;
+  for (pugi::xml_node child : root.children()) {
+    if (child.type() != pugi::node_element || ns.Of(child) != Ns::kAtom) continue;
+    std::string_view local = Namespaces::Local(child);
+    if (local == "title" && feed.title.empty()) {
+      feed.title = ctx.Text(RawText(child, scratch), AtomTextKind(child));
+    } else if (local == "link") {
+      ReadFeedLink(child, XmlBase(child, base), ctx);
+    } else if (local == "author" && !feed_author) {
+      for (pugi::xml_node part : child.children()) {
+        if (Namespaces::Local(part) == "name") {
+          feed_author = ctx.OptionalText(RawText(part, scratch), TextKind::kPlain);
+        }
+      }
+    }
+  }
+  ItemFields fields;
+  for (pugi::xml_node child : root.children()) {
+    if (child.type() != pugi::node_element || ns.Of(child) != Ns::kAtom) continue;
+    if (Namespaces::Local(child) == "entry" &&
+        !ReadAtomEntry(child, ns, base, feed_author, fields, ctx)) {
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::string ReadXmlFeed(std::string& utf8, Context& ctx) {
+  // A raw NUL would end pugixml's view of the text early; XML allows none anyway.
+  std::replace(utf8.begin(), utf8.end(), '\0', ' ');
+  pugi::xml_document doc;
+  constexpr unsigned kOptions = pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute;
+  pugi::xml_parse_result parsed =
+      doc.load_buffer_inplace(utf8.data(), utf8.size(), kOptions, pugi::encoding_utf8);
+  pugi::xml_node root = doc.document_element();
+  std::string_view local = root ? Namespaces::Local(root) : std::string_view{};
+  std::string problem;
+  if (!parsed) {
+    problem = "XML error at byte " + std::to_string(parsed.offset) + ": " + parsed.description();
+  }
+  Namespaces ns;
+  ns.Declare(root);
+  if (local == "feed") {
+    ctx.feed().format = core::SourceKind::kAtom;
+    ReadAtom(root, ns, ctx);
+  } else if (local == "rss" || local == "RDF") {
+    ctx.feed().format = local == "rss" ? core::SourceKind::kRss : core::SourceKind::kRdf;
+    ReadRss(root, ns, ctx);
+  } else if (!root) {
+    return problem.empty() ? "the document has no root element" : problem;
+  } else {
+    return problem.empty()
+               ? "root element <" + std::string(root.name()) + "> is not rss, rdf:RDF or feed"
+               : problem;
+  }
+  if (!problem.empty()) {
+    // pugixml keeps the tree up to the error: keep the items before it, say what was lost.
+    if (ctx.feed().items.empty()) return problem;
+    ctx.Warn(problem + "; items after it are lost");
+  }
+  return {};
+}
+
+}  // namespace newsmon::parse
