@@ -55,6 +55,7 @@ std::string CanonicalUrl(std::string_view url) {
   auto parsed = boost::urls::parse_uri(Trim(url));
   if (!parsed) return std::string(url);
   boost::urls::url canonical(*parsed);
+  if (canonical.encoded_path().empty() && canonical.has_authority()) canonical.set_path("/");
   canonical.normalize_scheme();
   canonical.normalize_authority();
   canonical.normalize_path();
@@ -63,7 +64,6 @@ std::string CanonicalUrl(std::string_view url) {
       (canonical.scheme_id() == boost::urls::scheme::https && canonical.port() == "443")) {
     canonical.remove_port();
   }
-  if (canonical.encoded_path().empty() && canonical.has_authority()) canonical.set_path("/");
   return std::string(canonical.buffer());
 }
 

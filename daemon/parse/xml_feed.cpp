@@ -539,6 +539,19 @@ void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
   }
 }
 
+// After a parse error pugixml keeps the elements that were still open at the error, on the
+// path of last children. An item among them is cut short: reading it would alert on a
+// truncated title now and again, under another id, once the feed is whole.
+void DropUnfinishedItem(pugi::xml_node root) {
+  for (pugi::xml_node cur = root; cur; cur = cur.last_child()) {
+    std::string_view local = Namespaces::Local(cur);
+    if (cur.type() == pugi::node_element && (local == "item" || local == "entry")) {
+      cur.parent().remove_child(cur);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 std::string ReadXmlFeed(std::string& utf8, Context& ctx) {
@@ -553,6 +566,7 @@ std::string ReadXmlFeed(std::string& utf8, Context& ctx) {
   std::string problem;
   if (!parsed) {
     problem = "XML error at byte " + std::to_string(parsed.offset) + ": " + parsed.description();
+    DropUnfinishedItem(root);
   }
   Namespaces ns;
   ns.Declare(root);
