@@ -1,5 +1,6 @@
 // Text normalisation shared by every format: entity decoding, tag stripping, whitespace
-// collapsing and UTF-8 repair. Output is always valid UTF-8.
+// collapsing and UTF-8 repair. Output is always valid UTF-8. Both functions are pure and
+// thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -13,15 +14,31 @@ enum class TextKind {
   kHtml,   // markup: also drop tags, comments, <script>/<style> content; <br>, </p> = space
 };
 
-// The clean form of a field: entities decoded (named HTML5, numeric, and one more level
-// for double-escaped "&amp;amp;"), tags stripped for kHtml, runs of whitespace (including
-// U+00A0 and other Unicode spaces) collapsed to one space, trimmed, invalid UTF-8 replaced
-// with U+FFFD, cut at a character boundary to at most `max_bytes`.
+// The clean form of a field, in one forward pass:
+//  - kHtml only, on the input as given: '<' followed by a letter, '/', '!' or '?' starts
+//    markup that ends at the next '>' outside a quoted attribute value (an unclosed tag
+//    runs to the end); any other '<' is text ("x < y"). Tags of block elements (p, br,
+//    div, li, td, img, ...) separate words like a space, other tags do not
+//    ("Hel<b>lo</b>" is "Hello"). Comments are dropped; CDATA markers are dropped and the
+//    content kept and cleaned like the rest; the content of <script>, <style> and
+//    <noscript> is dropped.
+//  - Entities are decoded as by DecodeEntities, plus one more level for double-escaped
+//    feeds: "&amp;" followed by a reference stands for that reference ("&amp;quot;" is
+//    '"'). Decoded text is never taken for markup: "&lt;b&gt;" is the text "<b>".
+//  - Runs of whitespace (ASCII, U+00A0 and the other Unicode spaces), C0 and C1 controls
+//    and DEL become one ASCII space; U+200B and U+FEFF are removed; both ends trimmed.
+//  - Invalid UTF-8 is replaced with U+FFFD.
+//  - The result is cut at a character boundary to at most `max_bytes` (then trimmed
+//    again); work stops once that much is produced.
 std::string CleanText(std::string_view text, TextKind kind, std::size_t max_bytes);
 
-// Decodes HTML character references once: named (HTML5 table, with and without ';' where
-// HTML allows), decimal and hex. References to NUL, surrogates, or past U+10FFFF become
-// U+FFFD; unknown names are kept as written.
+// Decodes HTML character references once ("&amp;amp;" gives "&amp;"): named ones from the
+// HTML5 table, the legacy names ("&amp", "&copy", "&nbsp", ...) also without ';' unless a
+// letter, digit or '=' follows (HTML's rule for attributes, which keeps "?a=1&copy=2"
+// intact); decimal and hex ones, the ';' optional, with &#128;-&#159; read as
+// Windows-1252 as browsers do. References to NUL, surrogates, or past U+10FFFF become
+// U+FFFD; unknown names are kept as written. Nothing else changes, except that invalid
+// UTF-8 is replaced with U+FFFD.
 std::string DecodeEntities(std::string_view text);
 
 }  // namespace newsmon::parse

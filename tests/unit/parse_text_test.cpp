@@ -1,3 +1,434 @@
 #include <gtest/gtest.h>
 
-TEST(parse_text, Placeholder) {}
+#include <cstddef>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "daemon/parse/text.h"
+#include "daemon/parse/utf8.h"
+
+namespace newsmon::parse {
+namespace {
+
+constexpr std::size_t kNoLimit = std::numeric_limits<std::size_t>::max();
+
+std::string Html(std::string_view text, std::size_t max_bytes = kNoLimit) {
+  return CleanText(text, TextKind::kHtml, max_bytes);
+}
+
+std::string Plain(std::string_view text, std::size_t max_bytes = kNoLimit) {
+  return CleanText(text, TextKind::kPlain, max_bytes);
+}
+
+// --- Named references ---------------------------------------------------------------
+
+TEST(CleanTextTest, NamedReferencesWithSemicolonDecode) {
+  EXPECT_EQ(Plain("Tom &amp; Jerry"), "Tom & Jerry");
+  EXPECT_EQ(Plain("&quot;quoted&quot; &apos;it&apos;"), "\"quoted\" 'it'");
+  EXPECT_EQ(Plain("Wait&hellip; &mdash; caf&eacute;"), "Wait… — café");
+  EXPECT_EQ(Plain("&euro;5 &rarr; &Omega;"), "€5 → Ω");
+}
+
+TEST(CleanTextTest, NamedReferencesAtBothEndsOfTheTableDecode) {
+  EXPECT_EQ(Plain("&AElig;"), "Æ");                // first entry
+  EXPECT_EQ(Plain("&zopf;"), "\xF0\x9D\x95\xAB");  // U+1D56B, near the end
+  EXPECT_EQ(Plain("a&zwnj;b"),
+            "a\xE2\x80\x8C"
+            "b");                                              // last entry; U+200C is kept
+  EXPECT_EQ(Plain("&CounterClockwiseContourIntegral;"), "∳");  // the longest name
+}
+
+TEST(CleanTextTest, NamedReferenceWithTwoCodePointsDecodesToBoth) {
+  EXPECT_EQ(Plain("&NotEqualTilde;"), "\xE2\x89\x82\xCC\xB8");  // U+2242 U+0338
+}
+
+TEST(CleanTextTest, NamedReferencesAreCaseSensitive) {
+  EXPECT_EQ(Plain("&AMP; &Amp;"), "& &Amp;");
+  EXPECT_EQ(Plain("&Eacute;&eacute;"), "Éé");
+}
+
+TEST(CleanTextTest, LegacyNamesDecodeWithoutSemicolon) {
+  EXPECT_EQ(Plain("fish &amp chips"), "fish & chips");
+  EXPECT_EQ(Plain("&copy 2024 ACME"), "© 2024 ACME");
+  EXPECT_EQ(Plain("a&nbsp b"), "a b");
+  EXPECT_EQ(Plain("&lt&gt"), "<>");
+  EXPECT_EQ(Plain("caf&eacute"), "café");
+  EXPECT_EQ(Plain("&frac12."), "½.");
+}
+
+TEST(CleanTextTest, NonLegacyNamesNeedTheSemicolon) {
+  EXPECT_EQ(Plain("Wait&hellip now"), "Wait&hellip now");
+  EXPECT_EQ(Plain("&mdash"), "&mdash");
+}
+
+TEST(CleanTextTest, LegacyNameFollowedByAlnumOrEqualsStaysLiteral) {
+  // HTML's attribute-value rule, which keeps query strings in text intact.
+  EXPECT_EQ(Plain("https://x.org/?id=1&section=2"), "https://x.org/?id=1&section=2");
+  EXPECT_EQ(Plain("?a=1&copy=2"), "?a=1&copy=2");
+  EXPECT_EQ(Plain("&copy2024"), "&copy2024");
+  EXPECT_EQ(Plain("&ampfoo"), "&ampfoo");
+  EXPECT_EQ(Plain("&notit;"), "&notit;");
+}
+
+TEST(CleanTextTest, UnknownNamesAndBareAmpersandsStayLiteral) {
+  EXPECT_EQ(Plain("&foo; &bar"), "&foo; &bar");
+  EXPECT_EQ(Plain("AT&T and R&D"), "AT&T and R&D");
+  EXPECT_EQ(Plain("Q & A &; &"), "Q & A &; &");
+  EXPECT_EQ(Plain("&#; &#x; &#xZ; &#a"), "&#; &#x; &#xZ; &#a");
+  // Longer than any name in the table.
+  EXPECT_EQ(Plain("&CounterClockwiseContourIntegralX;"), "&CounterClockwiseContourIntegralX;");
+}
+
+// --- Numeric references -------------------------------------------------------------
+
+TEST(CleanTextTest, DecimalAndHexReferencesDecode) {
+  EXPECT_EQ(Plain("&#1234;"), "\xD3\x92");  // U+04D2
+  EXPECT_EQ(Plain("&#x4F60;&#x597d;"), "你好");
+  EXPECT_EQ(Plain("&#X4F60;"), "你");
+  EXPECT_EQ(Plain("It&#39;s &#x27;ok&#x27;"), "It's 'ok'");
+  EXPECT_EQ(Plain("&#x1F600;"), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(Plain("&#0065;&#x0000041;"), "AA");  // leading zeros
+}
+
+TEST(CleanTextTest, NumericReferencesDecodeWithoutSemicolonBeforeANonDigit) {
+  EXPECT_EQ(Plain("It&#39s"), "It's");
+  EXPECT_EQ(Plain("&#x41G"), "AG");
+  EXPECT_EQ(Plain("&#65"), "A");
+}
+
+TEST(CleanTextTest, NulSurrogateAndOutOfRangeReferencesBecomeReplacementChar) {
+  EXPECT_EQ(Plain("a&#0;b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(Plain("a&#x0;b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(Plain("a&#xD800;b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(Plain("a&#xDFFF;b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(Plain("a&#55296;b"),
+            "a\xEF\xBF\xBD"
+            "b");  // 0xD800
+  EXPECT_EQ(Plain("a&#x110000;b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(Plain("a&#1114112;b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(Plain("&#x10FFFF;"), "\xF4\x8F\xBF\xBF");  // the last code point is fine
+}
+
+TEST(CleanTextTest, HugeNumericReferencesDoNotOverflow) {
+  EXPECT_EQ(Plain("a&#99999999999999999999;b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(Plain("a&#xFFFFFFFFFFFFFFFFFFFF41;b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  // 2^32 + 65 would wrap to 'A' in 32 bits.
+  EXPECT_EQ(Plain("a&#4294967361;b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(Plain("a&#x100000041;b"),
+            "a\xEF\xBF\xBD"
+            "b");
+}
+
+TEST(CleanTextTest, Windows1252RangeIsRemappedAsInHtml) {
+  EXPECT_EQ(Plain("1990&#150;2000"), "1990–2000");
+  EXPECT_EQ(Plain("&#128;5"), "€5");
+  EXPECT_EQ(Plain("it&#146;s &#147;x&#148; &#151;"), "it’s “x” —");
+  EXPECT_EQ(Plain("&#x99;"), "™");
+  // 0x81 is undefined in Windows-1252: it stays a C1 control, which CleanText drops as
+  // a space.
+  EXPECT_EQ(Plain("a&#129;b"), "a b");
+}
+
+// --- Double escaping ----------------------------------------------------------------
+
+TEST(CleanTextTest, DoubleEscapedReferencesDecodeInOnePass) {
+  EXPECT_EQ(Plain("Tom &amp;amp; Jerry"), "Tom & Jerry");
+  EXPECT_EQ(Plain("&amp;quot;Hi&amp;quot;"), "\"Hi\"");
+  EXPECT_EQ(Plain("It&amp;#39;s"), "It's");
+  EXPECT_EQ(Plain("It&amp;#x27;s"), "It's");
+  EXPECT_EQ(Plain("&amp;eacute;t&amp;eacute;"), "été");
+  EXPECT_EQ(Plain("&AMP;amp;"), "&");
+}
+
+TEST(CleanTextTest, AmpFollowedByNoReferenceIsOneAmpersand) {
+  EXPECT_EQ(Plain("R&amp;D"), "R&D");
+  EXPECT_EQ(Plain("&amp;"), "&");
+  EXPECT_EQ(Plain("&amp;foo;"), "&foo;");
+  EXPECT_EQ(Plain("&amp;#;"), "&#;");
+  EXPECT_EQ(Plain("?a=1&amp;section=2"), "?a=1&section=2");
+}
+
+TEST(CleanTextTest, OnlyOneExtraLevelIsDecoded) { EXPECT_EQ(Plain("&amp;amp;amp;"), "&amp;"); }
+
+TEST(CleanTextTest, DoubleEscapedMarkupBecomesTextNotTags) {
+  EXPECT_EQ(Html("&amp;lt;b&amp;gt;bold&amp;lt;/b&amp;gt;"), "<b>bold</b>");
+}
+
+// --- Tags ---------------------------------------------------------------------------
+
+TEST(CleanTextTest, InlineTagsDoNotSeparateWords) {
+  EXPECT_EQ(Html("Hel<b>lo</b> wor<i>ld</i>"), "Hello world");
+  EXPECT_EQ(Html("<span>a</span><span>b</span><a href=\"/x\">c</a><em>d</em>"), "abcd");
+  EXPECT_EQ(Html("x<sup>2</sup>"), "x2");
+  EXPECT_EQ(Html("<custom-element>a</custom-element>b"), "ab");
+}
+
+TEST(CleanTextTest, BlockTagsSeparateWords) {
+  EXPECT_EQ(Html("<p>One</p><p>Two</p>"), "One Two");
+  EXPECT_EQ(Html("a<br>b<br/>c<BR />d"), "a b c d");
+  EXPECT_EQ(Html("<ul><li>x</li><li>y</li></ul>"), "x y");
+  EXPECT_EQ(Html("<table><tr><td>1</td><td>2</td></tr></table>"), "1 2");
+  EXPECT_EQ(Html("<h1>Title</h1><div>Body</div>"), "Title Body");
+  EXPECT_EQ(Html("a<hr>b"), "a b");
+  EXPECT_EQ(Html("text<img src=\"a.png\" alt=\"\">more"), "text more");
+  EXPECT_EQ(Html("end</P>next"), "end next");
+}
+
+TEST(CleanTextTest, BlockTagNamesMatchWholeAndIgnoringCase) {
+  EXPECT_EQ(Html("a<BLOCKQUOTE>b</Blockquote>c<figcaption>d</figcaption>e"), "a b c d e");
+  EXPECT_EQ(Html("a<Div>b</DIV>c"), "a b c");
+  EXPECT_EQ(Html("a<divx>b</divx>c<blockquotes>d<pre-x>e"), "abcde");
+}
+
+TEST(CleanTextTest, WhitespaceAroundBlocksCollapsesToOneSpace) {
+  EXPECT_EQ(Html("<p> a </p>\n  <p> b </p>"), "a b");
+}
+
+TEST(CleanTextTest, QuotedAttributeValuesMayContainGreaterThan) {
+  EXPECT_EQ(Html("<a href=\"x>y\" title='a>b'>link</a>"), "link");
+  EXPECT_EQ(Html("<a title = \"1 > 0\">ok</a>"), "ok");
+}
+
+TEST(CleanTextTest, QuoteOutsideAnAttributeValueIsOrdinary) {
+  EXPECT_EQ(Html("<img alt=it's>text"), "text");
+}
+
+TEST(CleanTextTest, CommentsAreDropped) {
+  EXPECT_EQ(Html("a<!-- hidden > still hidden -->b"), "ab");
+  EXPECT_EQ(Html("a<!---->b<!-->c<!--->d"), "abcd");
+  EXPECT_EQ(Html("a <!-- never closed"), "a");
+}
+
+TEST(CleanTextTest, CdataKeepsItsContent) {
+  EXPECT_EQ(Html("<![CDATA[x < y & z]]> tail"), "x < y & z tail");
+  EXPECT_EQ(Html("<![CDATA[<p>Hello</p>]]>"), "Hello");
+  EXPECT_EQ(Html("<![CDATA[unterminated"), "unterminated");
+}
+
+TEST(CleanTextTest, ScriptStyleAndNoscriptContentIsDropped) {
+  EXPECT_EQ(Html("a<script>var s = '<b>x</b>';</script>b"), "ab");
+  EXPECT_EQ(Html("<style type=\"text/css\">p { color: red }</style>Text"), "Text");
+  EXPECT_EQ(Html("<noscript>Enable JavaScript</noscript>ok"), "ok");
+  EXPECT_EQ(Html("<SCRIPT>x</Script >y"), "y");
+  EXPECT_EQ(Html("<script>a</scripts>b</script>c"), "c");
+  EXPECT_EQ(Html("text<script>never closed"), "text");
+}
+
+TEST(CleanTextTest, DeclarationsAndProcessingInstructionsAreDropped) {
+  EXPECT_EQ(Html("<!DOCTYPE html><?xml version=\"1.0\"?>x"), "x");
+}
+
+TEST(CleanTextTest, LessThanNotStartingMarkupIsText) {
+  EXPECT_EQ(Html("x < y"), "x < y");
+  EXPECT_EQ(Html("I <3 feeds"), "I <3 feeds");
+  EXPECT_EQ(Html("1<2"), "1<2");
+  EXPECT_EQ(Html("a <= b <"), "a <= b <");
+  EXPECT_EQ(Html("<<b>x</b>"), "<x");
+}
+
+TEST(CleanTextTest, UnterminatedTagAtTheEndIsDropped) {
+  EXPECT_EQ(Html("Hello <a href=\"x"), "Hello");
+  EXPECT_EQ(Html("Hello <b"), "Hello");
+  EXPECT_EQ(Html("Hello </"), "Hello");
+}
+
+TEST(CleanTextTest, EmptyEndTagIsDropped) { EXPECT_EQ(Html("x </> y"), "x y"); }
+
+TEST(CleanTextTest, EscapedMarkupIsDecodedAfterStrippingSoItStaysText) {
+  EXPECT_EQ(Html("&lt;script&gt;alert(1)&lt;/script&gt; shown"), "<script>alert(1)</script> shown");
+  EXPECT_EQ(Html("<b>&lt;p&gt;</b>"), "<p>");
+}
+
+TEST(CleanTextTest, PlainKeepsTagsThatHtmlStrips) {
+  const std::string_view input = "<b>Bold</b>  news &amp; <i>more</i>";
+  EXPECT_EQ(Plain(input), "<b>Bold</b> news & <i>more</i>");
+  EXPECT_EQ(Html(input), "Bold news & more");
+  EXPECT_EQ(Plain("<!-- c --><script>x</script>"), "<!-- c --><script>x</script>");
+}
+
+// --- Whitespace and invisible characters ---------------------------------------------
+
+TEST(CleanTextTest, AsciiWhitespaceCollapsesAndIsTrimmed) {
+  EXPECT_EQ(Plain("  a \t\n b\r\n\f\vc  "), "a b c");
+  EXPECT_EQ(Plain(" \t\n "), "");
+  EXPECT_EQ(Plain(""), "");
+}
+
+TEST(CleanTextTest, UnicodeSpacesCollapseToOneAsciiSpace) {
+  for (std::string_view space :
+       {"\xC2\x85", "\xC2\xA0", "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x85", "\xE2\x80\x8A",
+        "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80"}) {
+    const std::string input =
+        "a" + std::string(space) + std::string(space) + " b" + std::string(space);
+    EXPECT_EQ(Plain(input), "a b") << "for bytes of length " << space.size();
+  }
+}
+
+TEST(CleanTextTest, SpaceEntitiesCollapseWithTheRest) {
+  EXPECT_EQ(Plain("a&nbsp;&nbsp;b"), "a b");
+  EXPECT_EQ(Plain("&nbsp;a &nbsp; b&nbsp;"), "a b");
+  EXPECT_EQ(Plain("a&#160;&#x2009;&ThinSpace;&NewLine;&Tab;b"), "a b");
+  EXPECT_EQ(Plain("a&ThickSpace;b"), "a b");  // U+205F U+200A
+  EXPECT_EQ(Plain("a&#13;&#10;b"), "a b");
+}
+
+TEST(CleanTextTest, ZeroWidthSpaceAndByteOrderMarkAreRemoved) {
+  EXPECT_EQ(Plain("\xEF\xBB\xBFTitle"), "Title");
+  EXPECT_EQ(Plain("zero\xE2\x80\x8Bwidth"), "zerowidth");
+  EXPECT_EQ(Plain("a&#x200B;b&ZeroWidthSpace;c&#xFEFF;d"), "abcd");
+  EXPECT_EQ(Plain("a \xE2\x80\x8B b"), "a b");
+}
+
+TEST(CleanTextTest, JoinersAreNotZeroWidthSpaces) {
+  const std::string family = "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9";  // ZWJ sequence
+  EXPECT_EQ(Plain(family), family);
+  EXPECT_EQ(Plain("a\xE2\x80\x8C"
+                  "b"),
+            "a\xE2\x80\x8C"
+            "b");  // ZWNJ
+}
+
+TEST(CleanTextTest, ControlCharactersBecomeSpaces) {
+  EXPECT_EQ(Plain("a\x01"
+                  "b\x1F"
+                  "c\x7F"
+                  "d"),
+            "a b c d");
+  EXPECT_EQ(Plain(std::string_view("a\0b", 3)), "a b");
+  EXPECT_EQ(Plain("a\x01\x02 \x03"
+                  "b"),
+            "a b");
+  EXPECT_EQ(Plain("a&#1;b&#x7F;c"), "a b c");
+  EXPECT_EQ(Plain("a\xC2\x80"
+                  "b\xC2\x9F"
+                  "c"),
+            "a b c");  // C1 controls too
+}
+
+// --- UTF-8 --------------------------------------------------------------------------
+
+TEST(CleanTextTest, InvalidUtf8IsRepairedWithReplacementChars) {
+  EXPECT_EQ(Plain("a\xFF"
+                  "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(Plain("abc\xE4\xBD"), "abc\xEF\xBF\xBD");        // truncated sequence: one U+FFFD
+  EXPECT_EQ(Plain("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+  EXPECT_EQ(Plain("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(Html("<b \xFF>x\x80</b>"), "x\xEF\xBF\xBD");
+  const std::string out = Html("\xF8<p>\xC3</p>&amp;\xA0&nbsp;\xE2\x82");
+  EXPECT_TRUE(IsValidUtf8(out));
+  EXPECT_EQ(out, "\xEF\xBF\xBD \xEF\xBF\xBD &\xEF\xBF\xBD \xEF\xBF\xBD");
+}
+
+TEST(CleanTextTest, CyrillicAndCjkTextIsUntouched) {
+  for (std::string_view text : {
+           "Привет, мир! Новости дня: «Главное»",
+           "你好，世界。今日のニュース：日本語のテキスト",
+           "한국어 뉴스 제목",
+           "Tiếng Việt có dấu",
+           "Ελληνικά · © 2024 ® ° ±",
+           "🎉 Release 2.0 — “quoted” ‘text’ …",
+       }) {
+    EXPECT_EQ(Plain(text), text);
+    EXPECT_EQ(Html(text), text);
+  }
+}
+
+// --- Length -------------------------------------------------------------------------
+
+TEST(CleanTextTest, CutsAtMaxBytes) {
+  EXPECT_EQ(Plain("Hello world", 5), "Hello");
+  EXPECT_EQ(Plain("Hello world", 11), "Hello world");
+  EXPECT_EQ(Plain("Hello world", 0), "");
+}
+
+TEST(CleanTextTest, CutDoesNotLeaveATrailingSpace) {
+  EXPECT_EQ(Plain("Hello world", 6), "Hello");
+  EXPECT_EQ(Plain("a&nbsp;&nbsp;b", 2), "a");
+}
+
+TEST(CleanTextTest, MaxBytesCountsTheCleanedText) {
+  EXPECT_EQ(Html("<p>  <b>Hi</b>  </p>   there", 8), "Hi there");
+  EXPECT_EQ(Plain("&amp;&amp;&amp;", 2), "&&");
+}
+
+TEST(CleanTextTest, CutNeverSplitsAMultibyteCharacter) {
+  EXPECT_EQ(Plain("Привет", 5), "Пр");       // 2-byte characters
+  EXPECT_EQ(Plain("你好世界", 8), "你好");   // 3-byte characters
+  EXPECT_EQ(Plain("🎉🎉", 7), "🎉");            // 4-byte characters
+  EXPECT_EQ(Plain("&copy;&copy;", 3), "©");  // decoded characters
+  EXPECT_EQ(Plain("x&#x1F600;", 4), "x");
+}
+
+TEST(CleanTextTest, EveryCutIsValidUtf8AndAPrefixOfTheFullText) {
+  const std::string_view input =
+      "<p>Čeština &amp; 日本語</p> <b>🎉</b>&nbsp;Ω&#x10FFFF; \xEF\xBB\xBF z\xE2\x80\x8Bz \xFF end";
+  const std::string full = Html(input);
+  for (std::size_t max = 0; max <= full.size() + 1; ++max) {
+    const std::string cut = Html(input, max);
+    EXPECT_LE(cut.size(), max);
+    EXPECT_TRUE(IsValidUtf8(cut)) << "max_bytes " << max;
+    EXPECT_EQ(full.compare(0, cut.size(), cut), 0) << "max_bytes " << max;
+    EXPECT_TRUE(cut.empty() || cut.back() != ' ') << "max_bytes " << max;
+    EXPECT_GE(cut.size() + 4, std::min(max, full.size())) << "max_bytes " << max;
+  }
+}
+
+TEST(CleanTextTest, LongInputWithSmallLimitStopsEarly) {
+  std::string input;
+  for (int i = 0; i < 100000; ++i) input += "<p>word &amp; more</p> ";
+  EXPECT_EQ(Html(input, 12), "word & more");
+}
+
+// --- DecodeEntities -----------------------------------------------------------------
+
+TEST(DecodeEntitiesTest, DecodesOneLevelOnly) {
+  EXPECT_EQ(DecodeEntities("Tom &amp; Jerry"), "Tom & Jerry");
+  EXPECT_EQ(DecodeEntities("&amp;amp; &amp;quot;"), "&amp; &quot;");
+}
+
+TEST(DecodeEntitiesTest, LeavesTagsAndWhitespaceAlone) {
+  EXPECT_EQ(DecodeEntities("  <b>x</b>&nbsp;\t&lt;i&gt; "), "  <b>x</b>\xC2\xA0\t<i> ");
+}
+
+TEST(DecodeEntitiesTest, NumericLegacyAndUnknownFollowTheSameRules) {
+  EXPECT_EQ(DecodeEntities("&#39;&#x4F60;&#150;&copy 1&copy2&foo;&hellip"),
+            "'你–© 1&copy2&foo;&hellip");
+  EXPECT_EQ(DecodeEntities("&#129;"), "\xC2\x81");
+}
+
+TEST(DecodeEntitiesTest, BadReferencesBecomeReplacementChar) {
+  EXPECT_EQ(DecodeEntities("a&#0;b&#xD800;c&#x110000;d&#99999999999999999999;e"),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD"
+            "c\xEF\xBF\xBD"
+            "d\xEF\xBF\xBD"
+            "e");
+}
+
+TEST(DecodeEntitiesTest, RepairsInvalidUtf8) {
+  EXPECT_EQ(DecodeEntities("\xFF&amp;"), "\xEF\xBF\xBD&");
+}
+
+}  // namespace
+}  // namespace newsmon::parse
