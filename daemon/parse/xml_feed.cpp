@@ -141,8 +141,23 @@ void AppendXmlDecoded(std::string& out, std::string_view raw) {
   out.append(raw);
 }
 
+// Elements of inline XHTML (Atom type="xhtml", or markup left unescaped in a description)
+// whose edges separate words.
+bool IsBlockElement(pugi::xml_node node) {
+  static constexpr std::string_view kBlocks[] = {
+      "address", "article",    "aside",  "blockquote", "br", "dd", "div", "dl",
+      "dt",      "figcaption", "figure", "footer",     "h1", "h2", "h3",  "h4",
+      "h5",      "h6",         "header", "hr",         "li", "ol", "p",   "pre",
+      "section", "table",      "td",     "th",         "tr", "ul"};
+  std::string_view local = Namespaces::Local(node);
+  for (std::string_view block : kBlocks) {
+    if (local == block) return true;
+  }
+  return false;
+}
+
 // The text of an element's subtree: character data decoded, CDATA verbatim, child elements
-// contribute their text (unescaped XHTML in a description). Points into the document when
+// contribute their text, block elements a space at each edge. Points into the document when
 // there is nothing to decode, else into `scratch`.
 std::string_view RawText(pugi::xml_node node, std::string& scratch) {
   pugi::xml_node first = node.first_child();
@@ -161,15 +176,44 @@ std::string_view RawText(pugi::xml_node node, std::string& scratch) {
       AppendXmlDecoded(scratch, cur.value());
     } else if (cur.type() == pugi::node_cdata) {
       scratch += cur.value();
+    } else if (cur.type() == pugi::node_element && IsBlockElement(cur)) {
+      scratch += ' ';
     }
     if (cur.first_child()) {
       cur = cur.first_child();
       continue;
     }
-    while (cur != node && !cur.next_sibling()) cur = cur.parent();
-    if (cur != node) cur = cur.next_sibling();
+    while (cur != node && !cur.next_sibling()) {
+      cur = cur.parent();
+      if (cur != node && IsBlockElement(cur)) scratch += ' ';
+    }
+    if (cur != node) {
+      if (IsBlockElement(cur)) scratch += ' ';
+      cur = cur.next_sibling();
+    }
   }
   return scratch;
+}
+
+// The deepest element nesting in `doc`, counted until it passes `limit`. pugixml parses
+// without recursion, and so does everything here, but a limit keeps every later consumer
+// of the feed's structure safe and the cost of a hostile document bounded.
+bool DeeperThan(const pugi::xml_document& doc, int limit) {
+  int depth = 0;
+  pugi::xml_node cur = doc.first_child();
+  while (cur) {
+    if (cur.first_child()) {
+      cur = cur.first_child();
+      if (++depth > limit) return true;
+      continue;
+    }
+    while (cur && !cur.next_sibling()) {
+      cur = cur.parent();
+      --depth;
+    }
+    if (cur) cur = cur.next_sibling();
+  }
+  return false;
 }
 
 std::string AttributeText(pugi::xml_node node, const char* name) {
@@ -213,8 +257,15 @@ std::string_view RelOf(pugi::xml_node link) {
   return rel.empty() ? "alternate" : rel;
 }
 
-// Feed-level atom:link elements (in RSS and Atom alike).
-void ReadFeedLink(pugi::xml_node link, std::string_view base, Context& ctx) {
+// How well an alternate link names a web page: text/html (or no type) beats other types.
+int AlternateRank(pugi::xml_node link) {
+  std::string_view type = link.attribute("type").value();
+  return type.empty() || type == "text/html" || type == "application/xhtml+xml" ? 2 : 1;
+}
+
+// Feed-level atom:link elements (in RSS and Atom alike). `alternate_rank` is the rank of the
+// alternate link taken so far (0 = none).
+void ReadFeedLink(pugi::xml_node link, std::string_view base, int& alternate_rank, Context& ctx) {
   std::string href = AttributeText(link, "href");
   std::string_view rel = RelOf(link);
   auto& feed = ctx.feed();
@@ -222,8 +273,11 @@ void ReadFeedLink(pugi::xml_node link, std::string_view base, Context& ctx) {
     if (!feed.self_link) feed.self_link = ctx.Link(href, base);
   } else if (rel == "hub") {
     if (!feed.hub_link) feed.hub_link = ctx.Link(href, base);
-  } else if (rel == "alternate") {
-    if (!feed.link) feed.link = ctx.Link(href, base);
+  } else if (rel == "alternate" && AlternateRank(link) > alternate_rank) {
+    if (auto resolved = ctx.Link(href, base)) {
+      feed.link = std::move(resolved);
+      alternate_rank = AlternateRank(link);
+    }
   }
 }
 
@@ -367,6 +421,7 @@ bool ReadRssItem(pugi::xml_node item, const Namespaces& ns, ItemFields& f, Conte
 void ReadRssChannel(pugi::xml_node channel, const Namespaces& ns, Context& ctx) {
   auto& feed = ctx.feed();
   std::string scratch;
+  int alternate_rank = 0;  // the channel's own <link> outranks any atom:link
   for (pugi::xml_node child : channel.children()) {
     if (child.type() != pugi::node_element) continue;
     std::string_view local = Namespaces::Local(child);
@@ -375,12 +430,15 @@ void ReadRssChannel(pugi::xml_node channel, const Namespaces& ns, Context& ctx) 
       feed.title = ctx.Text(RawText(child, scratch), TextKind::kHtml);
     } else if (space == Ns::kNone && local == "link") {
       if (child.first_child()) {
-        if (!feed.link) feed.link = ctx.Link(RawText(child, scratch));
+        if (alternate_rank < 3) {
+          feed.link = ctx.Link(RawText(child, scratch));
+          if (feed.link) alternate_rank = 3;
+        }
       } else {
-        ReadFeedLink(child, {}, ctx);
+        ReadFeedLink(child, {}, alternate_rank, ctx);
       }
     } else if (space == Ns::kAtom && local == "link") {
-      ReadFeedLink(child, {}, ctx);
+      ReadFeedLink(child, {}, alternate_rank, ctx);
     } else if (space == Ns::kNone && local == "ttl") {
       std::string text = ctx.Text(RawText(child, scratch), TextKind::kPlain);
       unsigned minutes = 0;
@@ -437,8 +495,7 @@ bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view 
         f.title.SetIfAbsent(child);
         f.title_kind = AtomTextKind(child);
       } else if (local == "link" && RelOf(child) == "alternate") {
-        std::string_view type = child.attribute("type").value();
-        int rank = type.empty() || type == "text/html" ? 2 : 1;
+        int rank = AlternateRank(child);
         if (rank > alternate_rank) {
           alternate_rank = rank;
           f.atom_link = AttributeText(child, "href");
@@ -513,6 +570,7 @@ void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
   std::string base = XmlBase(root, ctx.options().url);
   auto& feed = ctx.feed();
   std::string scratch;
+  int alternate_rank = 0;
   std::optional<std::string> feed_author;
   for (pugi::xml_node child : root.children()) {
     if (child.type() != pugi::node_element || ns.Of(child) != Ns::kAtom) continue;
@@ -520,7 +578,7 @@ void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
     if (local == "title" && feed.title.empty()) {
       feed.title = ctx.Text(RawText(child, scratch), AtomTextKind(child));
     } else if (local == "link") {
-      ReadFeedLink(child, XmlBase(child, base), ctx);
+      ReadFeedLink(child, XmlBase(child, base), alternate_rank, ctx);
     } else if (local == "author" && !feed_author) {
       for (pugi::xml_node part : child.children()) {
         if (Namespaces::Local(part) == "name") {
@@ -562,6 +620,9 @@ std::string ReadXmlFeed(std::string& utf8, Context& ctx) {
   pugi::xml_parse_result parsed =
       doc.load_buffer_inplace(utf8.data(), utf8.size(), kOptions, pugi::encoding_utf8);
   pugi::xml_node root = doc.document_element();
+  if (DeeperThan(doc, ctx.options().limits.max_depth)) {
+    return "XML nested deeper than " + std::to_string(ctx.options().limits.max_depth) + " levels";
+  }
   std::string_view local = root ? Namespaces::Local(root) : std::string_view{};
   std::string problem;
   if (!parsed) {
