@@ -11,6 +11,7 @@
 #include "daemon/config/config.h"
 #include "daemon/core/diagnostic.h"
 #include "daemon/core/version.h"
+#include "daemon/parse/html.h"
 
 namespace newsmon::app {
 namespace {
@@ -22,12 +23,31 @@ struct Options {
   std::optional<std::string> log_level;
 };
 
+// Loads the config, then checks what only the parse stage can: the HTML selectors and
+// date formats of html sources (a problem there would fail every poll of the source).
+config::LoadResult Load(const std::string& file) {
+  auto loaded = config::LoadConfig(file, config::ProcessEnvironment());
+  for (const auto& source : loaded.config.sources) {
+    if (!source.html) continue;
+    std::string problem = parse::HtmlSelectorsProblem(*source.html);
+    if (problem.empty()) continue;
+    core::Diagnostic d{.key = "sources." + source.name, .message = std::move(problem)};
+    // origin is "file:line".
+    if (auto colon = source.origin.rfind(':'); colon != std::string::npos) {
+      d.file = source.origin.substr(0, colon);
+      d.line = std::atoi(source.origin.c_str() + colon + 1);
+    }
+    loaded.diagnostics.push_back(std::move(d));
+  }
+  return loaded;
+}
+
 void PrintDiagnostics(const config::LoadResult& loaded) {
   for (const auto& d : loaded.diagnostics) std::cerr << core::Format(d) << '\n';
 }
 
 int Check(const Options& options) {
-  auto loaded = config::LoadConfig(options.config_file, config::ProcessEnvironment());
+  auto loaded = Load(options.config_file);
   PrintDiagnostics(loaded);
   if (!loaded.ok()) {
     std::size_t errors = core::CountErrors(loaded.diagnostics);
@@ -43,7 +63,7 @@ int Check(const Options& options) {
 }
 
 int Run(const Options& options) {
-  auto loaded = config::LoadConfig(options.config_file, config::ProcessEnvironment());
+  auto loaded = Load(options.config_file);
   if (!loaded.ok()) {
     PrintDiagnostics(loaded);
     std::cerr << "newsmon: not starting: " << core::CountErrors(loaded.diagnostics)

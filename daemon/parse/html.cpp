@@ -862,7 +862,50 @@ bool IsHttpUrl(std::string_view url) {
   return starts_with_ci("http://") || starts_with_ci("https://");
 }
 
+// A source's selectors and date format, compiled once per page.
+struct CompiledSelectors {
+  std::unique_ptr<pugi::xpath_query> item;
+  Field title, link, date, summary;
+  std::optional<DateFormat> date_format;
+};
+
+// Compiles every selector and the date format; returns the first problem, "" when none.
+// Everything that can be wrong with the configuration is found before the page is read.
+std::string Compile(const core::HtmlSelectors& selectors, CompiledSelectors& out) {
+  const std::string_view item_spec = TrimSpace(selectors.item);
+  if (item_spec.empty()) {
+    return "html.item: no item selector";
+  }
+  XPathOrError item_xpath = CssToXPath(item_spec, /*relative=*/false);
+  if (!item_xpath.error.empty()) {
+    return "html.item: " + item_xpath.error;
+  }
+  out.item = CompileQuery(item_xpath.xpath);
+  if (!out.item) return "html.item: XPath did not compile";
+  for (auto [key, spec, field] : {std::tuple{"title", &selectors.title, &out.title},
+                                  std::tuple{"link", &selectors.link, &out.link},
+                                  std::tuple{"date", &selectors.date, &out.date},
+                                  std::tuple{"summary", &selectors.summary, &out.summary}}) {
+    if (std::string problem = CompileField(key, *spec, field); !problem.empty()) return problem;
+  }
+  if (!out.title.wanted) return "html.title: no title selector";
+  if (!selectors.date_format.empty()) {
+    std::string problem;
+    out.date_format = DateFormat::Make(selectors.date_format, selectors.timezone, &problem);
+    if (!out.date_format) {
+      return "html.date_format '" + selectors.date_format + "' in time zone '" +
+             selectors.timezone + "': " + problem;
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+std::string HtmlSelectorsProblem(const core::HtmlSelectors& selectors) {
+  CompiledSelectors compiled;
+  return Compile(selectors, compiled);
+}
 
 std::string HtmlToXml(std::string_view utf8, const Limits& limits, pugi::xml_document& doc) {
   doc.reset();
@@ -900,46 +943,15 @@ void ExtractHtmlItems(const pugi::xml_document& doc, const core::HtmlSelectors& 
   if (error == nullptr) error = &ignored;
   error->clear();
 
-  // Everything that can be wrong with the configuration is found before the page is read.
-  const std::string_view item_spec = TrimSpace(selectors.item);
-  if (item_spec.empty()) {
-    *error = "html.item: no item selector";
+  CompiledSelectors compiled;
+  if (std::string problem = Compile(selectors, compiled); !problem.empty()) {
+    *error = std::move(problem);
     return;
   }
-  XPathOrError item_xpath = CssToXPath(item_spec, /*relative=*/false);
-  if (!item_xpath.error.empty()) {
-    *error = "html.item: " + item_xpath.error;
-    return;
-  }
-  std::unique_ptr<pugi::xpath_query> item_query = CompileQuery(item_xpath.xpath);
-  if (!item_query) {
-    *error = "html.item: XPath did not compile";
-    return;
-  }
-  Field title, link, date, summary;
-  for (auto [key, spec, field] :
-       {std::tuple{"title", &selectors.title, &title}, std::tuple{"link", &selectors.link, &link},
-        std::tuple{"date", &selectors.date, &date},
-        std::tuple{"summary", &selectors.summary, &summary}}) {
-    if (std::string problem = CompileField(key, *spec, field); !problem.empty()) {
-      *error = std::move(problem);
-      return;
-    }
-  }
-  if (!title.wanted) {
-    *error = "html.title: no title selector";
-    return;
-  }
-  std::optional<DateFormat> date_format;
-  if (!selectors.date_format.empty()) {
-    std::string problem;
-    date_format = DateFormat::Make(selectors.date_format, selectors.timezone, &problem);
-    if (!date_format) {
-      *error = "html.date_format '" + selectors.date_format + "' in time zone '" +
-               selectors.timezone + "': " + problem;
-      return;
-    }
-  }
+  const auto& item_query = compiled.item;
+  const Field &title = compiled.title, &link = compiled.link, &date = compiled.date,
+              &summary = compiled.summary;
+  const std::optional<DateFormat>& date_format = compiled.date_format;
 
   pugi::xpath_node_set hits = doc.select_nodes(*item_query);
   hits.sort();
@@ -1009,7 +1021,7 @@ void ExtractHtmlItems(const pugi::xml_document& doc, const core::HtmlSelectors& 
   }
 
   if (matched == 0) {
-    *error = "item selector '" + std::string(item_spec) + "' matched nothing on the page";
+    *error = "item selector '" + std::string(TrimSpace(selectors.item)) + "' matched nothing on the page";
     return;
   }
   if (matched > limits.max_items) {

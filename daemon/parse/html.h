@@ -16,6 +16,11 @@ class xml_document;
 
 namespace newsmon::parse {
 
+// What is wrong with a source's selectors or date format ("html.title: unexpected ')' at
+// offset 7 in 'div > )'"), or "" when they compile. `newsmon check` reports it, since the
+// same problem would fail every poll of the source.
+std::string HtmlSelectorsProblem(const core::HtmlSelectors& selectors);
+
 // Parses `utf8` (an HTML page, already UTF-8) with gumbo into `doc`, which it resets:
 // elements with lower-case names (unknown tags too; characters an XML name cannot hold
 // become '_'), their attributes (lower-case names; names that are not XML names, such as

@@ -130,6 +130,33 @@ TEST(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(RunProcess({kBinary, "--log-level", "loud", "check"}).exit_code, 2);
 }
 
+// Selectors and date formats are checked when the config is, not at the first poll.
+TEST(CliTest, CheckReportsABadHtmlSelectorAndDateFormatWithTheSourceLine) {
+  TempDir dir;
+  auto config = dir.Write("newsmon.yaml",
+                          "state_dir: state\n"
+                          "rules: []\n"
+                          "sources:\n"
+                          "  - name: page\n"
+                          "    url: https://example.org/\n"
+                          "    kind: html\n"
+                          "    html: {item: li, title: \"div > )\"}\n"
+                          "  - name: dates\n"
+                          "    url: https://example.org/news\n"
+                          "    kind: html\n"
+                          "    html: {item: li, title: a, date_format: \"%d %Q\"}\n")
+                    .string();
+  auto r = RunProcess({kBinary, "check", "--config", config});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            config +
+                ":4: error: sources.page: html.title: unexpected ')' at offset 7 in 'div > )'\n" +
+                config +
+                ":8: error: sources.dates: html.date_format '%d %Q' in time zone 'UTC': unknown "
+                "directive '%Q' in date format '%d %Q'\n" +
+                config + ": 2 errors\n");
+}
+
 TEST(CliTest, RunRefusesAnInvalidConfig) {
   auto r = RunProcess(
       {kBinary, "run", "--config", kSourceDir + "/tests/fixtures/config/three-mistakes.yaml"});
