@@ -1021,7 +1021,8 @@ void ExtractHtmlItems(const pugi::xml_document& doc, const core::HtmlSelectors& 
   }
 
   if (matched == 0) {
-    *error = "item selector '" + std::string(TrimSpace(selectors.item)) + "' matched nothing on the page";
+    *error = "item selector '" + std::string(TrimSpace(selectors.item)) +
+             "' matched nothing on the page";
     return;
   }
   if (matched > limits.max_items) {

@@ -54,6 +54,9 @@ std::string ReadJsonFeed(const std::string& utf8, Context& ctx) {
            std::string(e.what()).substr(std::string(e.what()).find(':') + 2);
   } catch (const TooDeep&) {
     return "JSON nested deeper than " + std::to_string(max_depth) + " levels";
+  } catch (const json::exception& e) {
+    // out_of_range on a number past double (1e400), and whatever else the parser rejects.
+    return std::string("JSON error: ") + e.what();
   }
   if (!doc.is_object()) return "not a JSON Feed: the top level is not an object";
   std::string_view version = StringAt(doc, "version");

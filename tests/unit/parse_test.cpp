@@ -69,6 +69,12 @@ TEST(ParseErrors, JsonThatIsNotAFeed) {
   EXPECT_NE(ParseText("{\"version\": ").error.find("JSON error at byte"), std::string::npos);
 }
 
+TEST(ParseErrors, JsonNumberPastDoubleIsAnErrorNotACrash) {
+  auto result = ParseText("{\"version\":\"https://jsonfeed.org/version/1\",\"x\":1e400}");
+  EXPECT_FALSE(result.ok());
+  EXPECT_TRUE(result.error.starts_with("JSON error: ")) << result.error;
+}
+
 TEST(ParseLimits, InputOverMaxBytesIsAnError) {
   Options options;
   options.limits.max_bytes = 100;
