@@ -1,8 +1,10 @@
 #include "daemon/parse/charset.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -559,12 +561,77 @@ std::string DetectCharset(std::string_view body, std::string_view content_type, 
   return std::string(kWindows1252);
 }
 
+namespace {
+
+// UTF-8 for each byte of a single-byte charset, read from iconv once: converting through a
+// table is several times faster than iconv's own loop, and windows-1251, KOI8-R and
+// windows-1252 are most of the non-UTF-8 feeds there are.
+struct ByteTable {
+  std::array<std::array<char, 3>, 256> utf8{};
+  std::array<std::uint8_t, 256> size{};
+};
+
+std::optional<ByteTable> BuildByteTable(const std::string& name) {
+  Iconv cd(name);
+  if (!cd.ok()) return std::nullopt;
+  ByteTable table;
+  for (int byte = 0; byte < 256; ++byte) {
+    iconv(cd.get(), nullptr, nullptr, nullptr, nullptr);  // reset the shift state
+    char in = static_cast<char>(byte);
+    char out[8];
+    char* in_ptr = &in;
+    char* out_ptr = out;
+    std::size_t in_left = 1, out_left = sizeof out;
+    std::string_view utf8 = kReplacementChar;  // bytes the charset leaves undefined
+    if (iconv(cd.get(), &in_ptr, &in_left, &out_ptr, &out_left) != static_cast<std::size_t>(-1) &&
+        in_left == 0 && out_ptr - out <= 3 && out_ptr > out) {
+      utf8 = std::string_view(out, static_cast<std::size_t>(out_ptr - out));
+    }
+    std::copy(utf8.begin(), utf8.end(), table.utf8[byte].begin());
+    table.size[byte] = static_cast<std::uint8_t>(utf8.size());
+  }
+  return table;
+}
+
+const ByteTable* SingleByteTable(const std::string& name) {
+  static const std::optional<ByteTable> kWindows1251 = BuildByteTable("windows-1251");
+  static const std::optional<ByteTable> kKoi8R = BuildByteTable("KOI8-R");
+  static const std::optional<ByteTable> kWindows1252 = BuildByteTable("windows-1252");
+  const std::optional<ByteTable>* table = name == "windows-1251"   ? &kWindows1251
+                                          : name == "KOI8-R"       ? &kKoi8R
+                                          : name == "windows-1252" ? &kWindows1252
+                                                                   : nullptr;
+  return table && *table ? &**table : nullptr;
+}
+
+std::string ConvertWithTable(const ByteTable& table, std::string_view input) {
+  std::string out;
+  out.reserve(input.size() + input.size() / 2);
+  std::size_t i = 0;
+  while (i < input.size()) {
+    std::size_t run = i;
+    while (run < input.size() && static_cast<unsigned char>(input[run]) < 0x80) ++run;
+    out.append(input, i, run - i);
+    for (i = run; i < input.size() && static_cast<unsigned char>(input[i]) >= 0x80; ++i) {
+      auto byte = static_cast<unsigned char>(input[i]);
+      out.append(table.utf8[byte].data(), table.size[byte]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void ConvertToUtf8(std::string& body, const std::string& charset) {
   std::string name = CanonicalCharset(charset).value_or(std::string(kUtf8));
   // As in WHATWG "decode", a BOM outranks the label.
   if (auto bom = FindBom(body)) {
     name = bom->charset;
     body.erase(0, bom->bytes.size());
+  }
+  if (const ByteTable* table = SingleByteTable(name)) {
+    body = ConvertWithTable(*table, body);
+    return;
   }
   if (name != kUtf8) {
     Iconv cd(name);

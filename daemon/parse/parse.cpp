@@ -93,6 +93,19 @@ std::string ReadHtml(const std::string& utf8, Context& ctx, std::vector<std::str
   return error;
 }
 
+// An absolute http(s) URL that resolution would return unchanged: printable ASCII with
+// nothing to decode, trim or normalise. Most links in feeds are; they skip Boost.URL.
+bool IsPlainAbsoluteUrl(std::string_view url) {
+  if (!url.starts_with("https://") && !url.starts_with("http://")) return false;
+  for (char c : url) {
+    if (c <= ' ' || c > '~' || c == '&' || c == '%' || c == '\\' || c == '<' || c == '>' ||
+        c == '"') {
+      return false;
+    }
+  }
+  return url.find("/.") == std::string_view::npos;
+}
+
 }  // namespace
 
 std::string Context::Text(std::string_view raw, TextKind kind) const {
@@ -106,6 +119,7 @@ std::optional<std::string> Context::OptionalText(std::string_view raw, TextKind 
 }
 
 std::optional<std::string> Context::Link(std::string_view raw, std::string_view base) const {
+  if (IsPlainAbsoluteUrl(raw)) return std::string(raw);
   std::string decoded = CleanText(raw, TextKind::kPlain, options_.limits.max_text_bytes);
   if (decoded.empty()) return std::nullopt;
   // A file read without a source URL still has the feed's own link to resolve against.

@@ -78,12 +78,12 @@ std::size_t ValidUtf8Prefix(std::string_view text) {
   auto* end = begin + text.size();
   auto* p = begin;
   while (p < end) {
-    // ASCII runs dominate feeds: skip them eight bytes at a time.
-    while (end - p >= 8) {
-      std::uint64_t word;
-      std::memcpy(&word, p, 8);
-      if (word & 0x8080808080808080ULL) break;
-      p += 8;
+    // ASCII runs dominate feeds: skip them sixteen bytes at a time.
+    while (end - p >= 16) {
+      std::uint64_t words[2];
+      std::memcpy(words, p, 16);
+      if ((words[0] | words[1]) & 0x8080808080808080ULL) break;
+      p += 16;
     }
     if (p == end) break;
     if (*p < 0x80) {

@@ -614,7 +614,10 @@ void DropUnfinishedItem(pugi::xml_node root) {
 
 std::string ReadXmlFeed(std::string& utf8, Context& ctx) {
   // A raw NUL would end pugixml's view of the text early; XML allows none anyway.
-  std::replace(utf8.begin(), utf8.end(), '\0', ' ');
+  for (char *p = utf8.data(), *end = p + utf8.size();
+       (p = static_cast<char*>(std::memchr(p, '\0', static_cast<std::size_t>(end - p))));) {
+    *p = ' ';
+  }
   pugi::xml_document doc;
   constexpr unsigned kOptions = pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute;
   pugi::xml_parse_result parsed =
