@@ -90,6 +90,11 @@ std::size_t ValidUtf8Prefix(std::string_view text) {
       ++p;
       continue;
     }
+    // Two-byte sequences (Cyrillic, Latin accents) inline: the common non-ASCII case.
+    if (*p >= 0xC2 && *p <= 0xDF && end - p >= 2 && (p[1] & 0xC0) == 0x80) {
+      p += 2;
+      continue;
+    }
     std::size_t n = SequenceLength(p, end);
     if (n == 0) break;
     p += n;
