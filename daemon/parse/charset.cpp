@@ -605,18 +605,23 @@ const ByteTable* SingleByteTable(const std::string& name) {
 }
 
 std::string ConvertWithTable(const ByteTable& table, std::string_view input) {
-  std::string out;
-  out.reserve(input.size() + input.size() / 2);
-  std::size_t i = 0;
-  while (i < input.size()) {
-    std::size_t run = i;
-    while (run < input.size() && static_cast<unsigned char>(input[run]) < 0x80) ++run;
-    out.append(input, i, run - i);
-    for (i = run; i < input.size() && static_cast<unsigned char>(input[i]) >= 0x80; ++i) {
-      auto byte = static_cast<unsigned char>(input[i]);
-      out.append(table.utf8[byte].data(), table.size[byte]);
+  // Sized exactly first, so a large feed does not hold three times its size.
+  std::size_t size = 0;
+  for (unsigned char byte : input) size += byte < 0x80 ? 1 : table.size[byte];
+  std::string out(size + 2, '\0');  // +2: the last character may write three bytes
+  char* o = out.data();
+  for (unsigned char byte : input) {
+    if (byte < 0x80) {
+      *o++ = static_cast<char>(byte);
+    } else {
+      const auto& utf8 = table.utf8[byte];
+      o[0] = utf8[0];
+      o[1] = utf8[1];
+      o[2] = utf8[2];
+      o += table.size[byte];
     }
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 
