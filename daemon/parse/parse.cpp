@@ -109,7 +109,8 @@ bool IsPlainAbsoluteUrl(std::string_view url) {
 }  // namespace
 
 std::string Context::Text(std::string_view raw, TextKind kind) const {
-  return CleanText(raw, kind, options_.limits.max_text_bytes);
+  // Every field is cut from a document ConvertToUtf8 made valid, or decoded by AppendUtf8.
+  return CleanText(raw, kind, options_.limits.max_text_bytes, Utf8Input::kValid);
 }
 
 std::optional<std::string> Context::OptionalText(std::string_view raw, TextKind kind) const {

@@ -2,8 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "daemon/parse/utf8.h"
 
@@ -44,6 +49,45 @@ constexpr bool IsHtmlSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
 }
 
+// How a character shows in cleaned text.
+enum class CharClass {
+  kVisible,
+  kSpace,      // collapses with its neighbours into one ASCII space
+  kInvisible,  // dropped: zero width, no separation either
+};
+
+constexpr CharClass Classify(char32_t cp) {
+  if (cp < 0x80) return cp <= 0x20 || cp == 0x7F ? CharClass::kSpace : CharClass::kVisible;
+  // C1 controls are mojibake or stray bytes, never text; U+0085 (NEL) is among them.
+  if (cp <= 0xA0) return CharClass::kSpace;
+  if (cp < 0x1680) return CharClass::kVisible;
+  if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+      cp == 0x202F || cp == 0x205F || cp == 0x3000) {
+    return CharClass::kSpace;
+  }
+  if (cp == 0x200B || cp == 0xFEFF) return CharClass::kInvisible;
+  return CharClass::kVisible;
+}
+
+constexpr std::size_t SequenceLength(unsigned char lead) {
+  return lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+}
+
+// Decodes the sequence at `p`, which the caller knows is valid and `n` bytes long.
+constexpr char32_t DecodeValid(const char* p, std::size_t n) {
+  const auto s = [p](std::size_t i) { return char32_t{static_cast<unsigned char>(p[i])}; };
+  switch (n) {
+    case 1:
+      return s(0);
+    case 2:
+      return ((s(0) & 0x1F) << 6) | (s(1) & 0x3F);
+    case 3:
+      return ((s(0) & 0x0F) << 12) | ((s(1) & 0x3F) << 6) | (s(2) & 0x3F);
+    default:
+      return ((s(0) & 0x07) << 18) | ((s(1) & 0x3F) << 12) | ((s(2) & 0x3F) << 6) | (s(3) & 0x3F);
+  }
+}
+
 // A character reference found after an '&'. `length` counts the bytes after the '&' that
 // it spans, 0 when there is none; the replacement is `named` when that is set, else
 // `code_point`.
@@ -51,14 +95,75 @@ struct Reference {
   std::size_t length = 0;
   std::string_view named;
   char32_t code_point = 0;
+  bool one_visible = false;  // `named` is known to be a single visible character
 };
 
-std::string_view FindNamed(std::string_view name) {
+constexpr std::string_view FindNamed(std::string_view name) {
   const auto* it = std::lower_bound(
       std::begin(kNamedReferences), std::end(kNamedReferences), name,
       [](const NamedReference& entry, std::string_view key) { return entry.name < key; });
   return it != std::end(kNamedReferences) && it->name == name ? it->utf8 : std::string_view();
 }
+
+// The first `n` bytes at `p` (at most 8) packed into an integer, first byte lowest: one
+// integer compare then matches a short name.
+inline std::uint64_t LoadPacked(const char* p, std::size_t n) {
+  std::uint64_t packed = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    if (n >= 8) {
+      std::memcpy(&packed, p, 8);
+      return packed;
+    }
+  }
+  for (std::size_t i = 0; i < n && i < 8; ++i) {
+    packed |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  }
+  return packed;
+}
+
+constexpr std::uint64_t Pack(std::string_view name) {
+  std::uint64_t packed = 0;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    packed |= std::uint64_t{static_cast<unsigned char>(name[i])} << (8 * i);
+  }
+  return packed;
+}
+
+// The references feeds write most, most frequent first, looked up before the binary
+// search over the whole table. Their replacements come from that table.
+struct CommonReference {
+  std::uint64_t mask;  // covers the name and its ';'
+  std::uint64_t packed;
+  std::size_t length;  // of the name and its ';'
+  std::string_view utf8;
+  bool one_visible;  // as in Reference
+};
+
+constexpr std::string_view kCommonNames[] = {
+    "amp;",   "quot;",  "nbsp;",   "mdash;", "lt;",    "gt;",    "rsquo;", "laquo;",
+    "raquo;", "ndash;", "hellip;", "ldquo;", "rdquo;", "lsquo;", "apos;",  "copy;",
+};
+
+constexpr auto kCommonReferences = [] {
+  std::array<CommonReference, std::size(kCommonNames)> common{};
+  for (std::size_t i = 0; i < std::size(kCommonNames); ++i) {
+    const std::string_view name = kCommonNames[i];
+    common[i] = {.mask = ~std::uint64_t{0} >> (64 - 8 * name.size()),
+                 .packed = Pack(name),
+                 .length = name.size(),
+                 .utf8 = FindNamed(name)};
+    const std::string_view utf8 = common[i].utf8;
+    common[i].one_visible = !utf8.empty() &&
+                            SequenceLength(static_cast<unsigned char>(utf8[0])) == utf8.size() &&
+                            Classify(DecodeValid(utf8.data(), utf8.size())) == CharClass::kVisible;
+  }
+  return common;
+}();
+static_assert(std::ranges::none_of(kCommonReferences,
+                                   [](const CommonReference& common) {
+                                     return common.utf8.empty() || common.mask == 0;
+                                   }),
+              "every common reference is in the table and at most 8 bytes with its ';'");
 
 Reference ParseNumeric(std::string_view rest) {
   // rest[0] is '#'.
@@ -100,6 +205,15 @@ Reference ParseNumeric(std::string_view rest) {
 Reference ParseReference(std::string_view rest) {
   if (rest.empty()) return {};
   if (rest[0] == '#') return ParseNumeric(rest);
+  if (!IsAsciiAlnum(rest[0])) return {};  // "Q & A", the commonest case
+  // "amp;" is a maximal run of letters followed by its ';', which is all that the search
+  // below would find for it.
+  const std::uint64_t packed = LoadPacked(rest.data(), rest.size());
+  for (const CommonReference& common : kCommonReferences) {
+    if ((packed & common.mask) == common.packed) {
+      return {.length = common.length, .named = common.utf8, .one_visible = common.one_visible};
+    }
+  }
   std::size_t n = 0;
   while (n < rest.size() && n <= kMaxNameLength && IsAsciiAlnum(rest[n])) ++n;
   if (n == 0 || n > kMaxNameLength) return {};
@@ -117,50 +231,22 @@ Reference ParseReference(std::string_view rest) {
   return {};
 }
 
-// How a character shows in cleaned text.
-enum class CharClass {
-  kVisible,
-  kSpace,      // collapses with its neighbours into one ASCII space
-  kInvisible,  // dropped: zero width, no separation either
-};
-
-CharClass Classify(char32_t cp) {
-  if (cp < 0x80) return cp <= 0x20 || cp == 0x7F ? CharClass::kSpace : CharClass::kVisible;
-  // C1 controls are mojibake or stray bytes, never text; U+0085 (NEL) is among them.
-  if (cp <= 0xA0) return CharClass::kSpace;
-  if (cp < 0x1680) return CharClass::kVisible;
-  if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
-      cp == 0x202F || cp == 0x205F || cp == 0x3000) {
-    return CharClass::kSpace;
+// The length of the character at `p`, a lead byte that CopyRun stops at (0xC2, 0xE1-0xE3,
+// 0xEF), or 0 when its continuation bytes are missing. For these lead bytes that is all
+// there is to validity: none of them starts an overlong form or a surrogate.
+std::size_t SpecialLength(const char* p, const char* end) {
+  const std::size_t n = static_cast<unsigned char>(*p) < 0xE0 ? 2 : 3;
+  if (static_cast<std::size_t>(end - p) < n) return 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    if ((static_cast<unsigned char>(p[i]) & 0xC0) != 0x80) return 0;
   }
-  if (cp == 0x200B || cp == 0xFEFF) return CharClass::kInvisible;
-  return CharClass::kVisible;
+  return n;
 }
 
-constexpr std::size_t SequenceLength(unsigned char lead) {
-  return lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
-}
-
-// Decodes the sequence at `p`, which the caller knows is valid and `n` bytes long.
-char32_t DecodeValid(const char* p, std::size_t n) {
-  const auto* s = reinterpret_cast<const unsigned char*>(p);
-  switch (n) {
-    case 1:
-      return s[0];
-    case 2:
-      return (char32_t{s[0] & 0x1Fu} << 6) | (s[1] & 0x3Fu);
-    case 3:
-      return (char32_t{s[0] & 0x0Fu} << 12) | (char32_t{s[1] & 0x3Fu} << 6) | (s[2] & 0x3Fu);
-    default:
-      return (char32_t{s[0] & 0x07u} << 18) | (char32_t{s[1] & 0x3Fu} << 12) |
-             (char32_t{s[2] & 0x3Fu} << 6) | (s[3] & 0x3Fu);
-  }
-}
-
-// Bytes that the fast path copies as they are: visible ASCII other than '&' (and '<' for
+// Bytes that CopyRun copies as they are: visible ASCII other than '&' (and '<' for
 // markup), and UTF-8 bytes except the lead bytes of the ranges that hold Unicode spaces
-// and zero-width characters (U+0080-00BF, U+1xxx, U+2xxx, U+3xxx, U+Fxxx). Input is
-// valid UTF-8 by then, so a continuation byte here always follows a copied lead byte.
+// and zero-width characters (U+0080-00BF, U+1xxx, U+2xxx, U+3xxx, U+Fxxx). Cyrillic,
+// CJK and the rest of non-ASCII text is copied without being decoded.
 constexpr std::array<bool, 256> MakeCopyTable(bool markup) {
   std::array<bool, 256> table{};
   for (int c = 0x21; c < 0x7F; ++c) table[c] = true;
@@ -174,8 +260,56 @@ constexpr std::array<bool, 256> MakeCopyTable(bool markup) {
 constexpr std::array<bool, 256> kCopyPlain = MakeCopyTable(false);
 constexpr std::array<bool, 256> kCopyHtml = MakeCopyTable(true);
 
+// What CopyRun needs to know about 16 bytes of text, one bit per byte, the first byte in
+// the lowest bit.
+struct BlockBits {
+  std::uint32_t stop;   // not copied as it is, and not ' '
+  std::uint32_t space;  // ' '
+  std::uint32_t high;   // 0x80 and above
+};
+
+// `stop_char` is '<' for markup, else '&' (a stop byte in both kinds).
+#if defined(__SSE2__)
+// SSE2 is part of the x86-64 baseline: no run-time dispatch.
+inline BlockBits ScanBlock(const char* p, char stop_char) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const auto equal = [&](int c) {
+    return _mm_cmpeq_epi8(bytes, _mm_set1_epi8(static_cast<char>(c)));
+  };
+  const auto bits = [](__m128i m) { return static_cast<std::uint32_t>(_mm_movemask_epi8(m)); };
+  // The compares are signed: bytes from 0x80 up are negative, below '!' like the controls.
+  const std::uint32_t high = bits(bytes);
+  const std::uint32_t space = bits(equal(' '));
+  std::uint32_t stop = bits(_mm_or_si128(_mm_or_si128(equal('&'), equal(stop_char)), equal(0x7F))) |
+                       (bits(_mm_cmplt_epi8(bytes, _mm_set1_epi8('!'))) & ~space);
+  if (high != 0) {
+    // Of those, only the lead bytes that MakeCopyTable leaves out; 0xE1-0xE3 lie between
+    // 0xE0 and 0xE4.
+    const __m128i e1_to_e3 =
+        _mm_and_si128(_mm_cmpgt_epi8(bytes, _mm_set1_epi8(static_cast<char>(0xE0))),
+                      _mm_cmplt_epi8(bytes, _mm_set1_epi8(static_cast<char>(0xE4))));
+    stop = (stop & ~high) | bits(_mm_or_si128(_mm_or_si128(equal(0xC2), equal(0xEF)), e1_to_e3));
+  }
+  return {.stop = stop, .space = space, .high = high};
+}
+#else
+inline BlockBits ScanBlock(const char* p, char stop_char) {
+  BlockBits block{0, 0, 0};
+  for (int i = 0; i < 16; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (c == ' ') {
+      block.space |= std::uint32_t{1} << i;
+    } else if (!kCopyPlain[c] || c == static_cast<unsigned char>(stop_char)) {
+      block.stop |= std::uint32_t{1} << i;
+    }
+    if (c >= 0x80) block.high |= std::uint32_t{1} << i;
+  }
+  return block;
+}
+#endif
+
 // How an element affects the text around it.
-enum class ElementKind {
+enum class ElementKind : std::uint8_t {
   kInline,          // not at all: "Hel<b>lo</b>" is one word
   kBlock,           // its tags, start or end, separate words like a space
   kDroppedContent,  // its content is not text
@@ -207,52 +341,111 @@ constexpr std::string_view kBlockElements[] = {
 };
 constexpr std::string_view kLongBlockElements[] = {"blockquote", "figcaption"};
 
-constexpr auto kBlockElementKeys = [] {
-  std::array<std::uint64_t, std::size(kBlockElements)> keys{};
-  std::ranges::transform(kBlockElements, keys.begin(), PackTagName);
-  std::ranges::sort(keys);
-  return keys;
-}();
-static_assert(std::ranges::none_of(kBlockElementKeys, [](std::uint64_t key) { return key == 0; }),
-              "a block element name longer than 8 bytes belongs in kLongBlockElements");
-
 // Elements whose content is not text. <noscript> is among them: its content is a fallback
 // for browsers without scripts ("enable JavaScript", tracking pixels), noise in a
 // notification.
-constexpr std::uint64_t kDroppedContentKeys[] = {PackTagName("script"), PackTagName("style"),
-                                                 PackTagName("noscript")};
+constexpr std::string_view kDroppedContentElements[] = {"script", "style", "noscript"};
 
-ElementKind KindOfElement(std::string_view name) {
-  const std::uint64_t key = PackTagName(name);
-  if (key == 0) {
+// The elements above that pack, by a perfect hash of the packed name: the top bits of
+// its product with a multiplier that gives each of them a slot of its own, found at
+// compile time. A tag then costs a multiplication and a compare.
+struct ElementTable {
+  static constexpr int kSlotBits = 8;  // 256 slots for ~50 names: a multiplier is quick to find
+
+  std::uint64_t multiplier = 0;
+  std::array<std::uint64_t, 1 << kSlotBits> keys{};  // 0 (no name) in free slots
+  std::array<ElementKind, 1 << kSlotBits> kinds{};   // kInline in free slots
+
+  constexpr std::size_t Slot(std::uint64_t key) const {
+    return static_cast<std::size_t>((key * multiplier) >> (64 - kSlotBits));
+  }
+};
+
+constexpr ElementTable MakeElementTable() {
+  // Odd multipliers, from the golden ratio's on.
+  for (std::uint64_t multiplier = 0x9E3779B97F4A7C15;; multiplier += 0x6A09E667F3BCC908) {
+    ElementTable table{.multiplier = multiplier};
+    bool perfect = true;
+    const auto place = [&](std::string_view name, ElementKind kind) {
+      const std::uint64_t key = PackTagName(name);
+      const std::size_t slot = table.Slot(key);
+      perfect = perfect && key != 0 && table.keys[slot] == 0;
+      table.keys[slot] = key;
+      table.kinds[slot] = kind;
+    };
+    for (std::string_view name : kBlockElements) place(name, ElementKind::kBlock);
+    for (std::string_view name : kDroppedContentElements) place(name, ElementKind::kDroppedContent);
+    if (perfect) return table;
+  }
+}
+
+constexpr ElementTable kElementTable = MakeElementTable();
+
+// Characters of tag names as Markup reads them.
+constexpr auto kTagNameChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = IsAsciiAlnum(static_cast<char>(c));
+  for (char c : {'-', ':', '_'}) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
+struct TagName {
+  std::string_view name;
+  std::uint64_t key;  // PackTagName(name)
+};
+
+inline TagName ScanTagName(const char* p, const char* end) {
+  const char* q = p;
+  while (q < end && kTagNameChars[static_cast<unsigned char>(*q)]) ++q;
+  const auto size = static_cast<std::size_t>(q - p);
+  std::uint64_t key = 0;
+  if (size <= 8) {
+    // Setting bit 5 lowercases letters and leaves digits, '-' and ':' as they are; '_'
+    // becomes DEL, which no element name holds either.
+    const std::uint64_t mask = ~std::uint64_t{0} >> (64 - 8 * size);  // size >= 1
+    key = (LoadPacked(p, static_cast<std::size_t>(end - p)) | 0x2020202020202020) & mask;
+  }
+  return {.name = {p, size}, .key = key};
+}
+
+inline ElementKind KindOfElement(const TagName& tag) {
+  if (tag.key == 0) {
     return std::ranges::any_of(
                kLongBlockElements,
-               [&](std::string_view block) { return EqualsIgnoringAsciiCase(name, block); })
+               [&](std::string_view block) { return EqualsIgnoringAsciiCase(tag.name, block); })
                ? ElementKind::kBlock
                : ElementKind::kInline;
   }
-  if (std::ranges::find(kDroppedContentKeys, key) != std::end(kDroppedContentKeys)) {
-    return ElementKind::kDroppedContent;
-  }
-  return std::ranges::binary_search(kBlockElementKeys, key) ? ElementKind::kBlock
-                                                            : ElementKind::kInline;
+  const std::size_t slot = kElementTable.Slot(tag.key);
+  return kElementTable.keys[slot] == tag.key ? kElementTable.kinds[slot] : ElementKind::kInline;
 }
 
-// The single forward pass of CleanText over valid UTF-8. Spaces are emitted lazily, only
-// before the next visible character, so runs collapse and both ends are trimmed for free.
+// The single forward pass of CleanText. Spaces are emitted lazily, only before the next
+// visible character, so runs collapse and the front is trimmed for free; the one space
+// that CopyRun may copy at the end is trimmed by Finish.
+//
+// With `check`, the bytes that reach the output as they are (copied runs, the characters
+// Special decodes) are checked to be valid UTF-8, and the pass stops at the first that is
+// not (found_invalid()). Everything else it reads is ASCII (tags, references), which
+// repairing invalid UTF-8 leaves where it is, so the result of a pass that finds nothing
+// invalid is that of the repaired text.
 class Cleaner {
  public:
-  Cleaner(TextKind kind, std::size_t max_bytes, std::size_t input_size)
+  Cleaner(TextKind kind, std::size_t max_bytes, std::string_view text, bool check)
       : copy_(kind == TextKind::kHtml ? kCopyHtml : kCopyPlain),
+        stop_char_(kind == TextKind::kHtml ? '<' : '&'),
         markup_(kind == TextKind::kHtml),
-        max_bytes_(max_bytes) {
-    out_.reserve(std::min(input_size, max_bytes) + 4);
-  }
+        check_(check),
+        begin_(text.data()),
+        end_(text.data() + text.size()),
+        limit_(max_bytes),
+        // Cleaning seldom lengthens text; Put grows the buffer when it does.
+        out_(std::min(text.size(), max_bytes) + 8, '\0') {}
 
-  // Cleans [p, end); recursive once for a CDATA section's content.
+  // Cleans [p, end), part of the text; recursive once for a CDATA section's content.
   void Run(const char* p, const char* end) {
     // Once out_ holds max_bytes, anything more would be cut again.
-    while (p < end && out_.size() < max_bytes_) {
+    while (p < end && size_ < limit_) {
       const auto c = static_cast<unsigned char>(*p);
       if (copy_[c]) {
         p = CopyRun(p, end);
@@ -265,68 +458,216 @@ class Cleaner {
         pending_space_ = true;
         ++p;
       } else {
-        const std::size_t n = SequenceLength(c);
-        switch (Classify(DecodeValid(p, n))) {
-          case CharClass::kVisible:
-            Append(p, n);
-            break;
-          case CharClass::kSpace:
-            pending_space_ = true;
-            break;
-          case CharClass::kInvisible:
-            break;
-        }
-        p += n;
+        p = Special(p, end);
       }
     }
   }
 
+  bool found_invalid() const { return found_invalid_; }
+
   std::string Finish() && {
-    if (out_.size() > max_bytes_) {
-      std::size_t cut = max_bytes_;
-      while (cut > 0 && (static_cast<unsigned char>(out_[cut]) & 0xC0) == 0x80) --cut;
-      out_.resize(cut);
-      if (!out_.empty() && out_.back() == ' ') out_.pop_back();
+    if (size_ > limit_) {
+      size_ = limit_;
+      while (size_ > 0 && (static_cast<unsigned char>(out_[size_]) & 0xC0) == 0x80) --size_;
     }
+    if (size_ > 0 && out_[size_ - 1] == ' ') --size_;
+    out_.resize(size_);
     return std::move(out_);
   }
 
  private:
-  // The fast path: copyable bytes and single spaces between them, appended in one go.
+  // Stops the pass: Run's loop ends once size_ reaches the limit.
+  void Invalid() {
+    found_invalid_ = true;
+    limit_ = 0;
+  }
+
+  // The bits of the 16 bytes from p, of which only those before `end` are text; the bits
+  // of the others are set in `stop`. Reads nothing outside [begin_, end).
+  BlockBits ScanAt(const char* p, const char* end) const {
+    if (end - p >= 16) [[likely]] {
+      return ScanBlock(p, stop_char_);
+    }
+    return ScanTail(p, end);
+  }
+
+  BlockBits ScanTail(const char* p, const char* end) const {
+    const auto avail = static_cast<std::size_t>(end - p);
+    BlockBits block;
+    if (end - begin_ >= 16) {
+      // The last 16 bytes of the text, moved down so that p comes first.
+      block = ScanBlock(end - 16, stop_char_);
+      const auto shift = static_cast<unsigned>(16 - avail);
+      block.stop >>= shift;
+      block.space >>= shift;
+      block.high >>= shift;
+    } else {
+      char padded[16] = {};
+      std::memcpy(padded, p, avail);
+      block = ScanBlock(padded, stop_char_);
+    }
+    block.stop |= ~std::uint32_t{0} << avail;
+    return block;
+  }
+
+  // The fast path, at a byte that copy_ allows: the run of such bytes, with the single
+  // spaces between them and the visible characters among those that Special handles,
+  // found 16 bytes at a time and appended in one go.
   const char* CopyRun(const char* p, const char* end) {
-    const char* start = p;
+    const char* const start = p;
+    // Append keeps at most room + 1 bytes of the run: no need to look further.
+    const std::size_t room = limit_ - size_;
+    std::uint32_t after_space = 0;  // 1 when the byte before the block is a space of the run
+    std::uint32_t high = 0;         // not 0 when the run has bytes from 0x80 up
     for (;;) {
-      while (p < end && copy_[static_cast<unsigned char>(*p)]) ++p;
-      if (end - p >= 2 && p[0] == ' ' && copy_[static_cast<unsigned char>(p[1])]) {
-        p += 2;
+      const BlockBits block = ScanAt(p, end);
+      // A space ends the run when it follows another: FlushSpace knows not to repeat the
+      // first, which the run keeps.
+      const std::uint32_t stop = block.stop | (block.space & ((block.space << 1) | after_space));
+      if (stop == 0) {
+        high |= block.high;
+        after_space = block.space >> 15;
+        p += 16;  // still inside the text: the bits past its end are set in block.stop
+        if (static_cast<std::size_t>(p - start) > room) break;
         continue;
       }
-      break;
+      const int first = std::countr_zero(stop);
+      high |= block.high & ((std::uint32_t{1} << first) - 1);
+      p += first;
+      // Most characters behind the lead bytes that stop the scan are visible ("—", "«"):
+      // they stay in the run.
+      if (p == end || static_cast<unsigned char>(*p) < 0x80) break;
+      const std::size_t n = SpecialLength(p, end);
+      if (n == 0 || Classify(DecodeValid(p, n)) != CharClass::kVisible) break;
+      high = 1;
+      p += n;
+      after_space = 0;
+      if (static_cast<std::size_t>(p - start) > room) break;
     }
-    Append(start, static_cast<std::size_t>(p - start));
+    if (static_cast<std::size_t>(p - start) > room) {
+      // A run cut short may end inside a character: end it after that character.
+      for (int i = 0; i < 3 && p < end && (static_cast<unsigned char>(*p) & 0xC0) == 0x80; ++i) {
+        ++p;
+      }
+    }
+    const auto size = static_cast<std::size_t>(p - start);
+    if (check_ && high != 0 && !IsValidUtf8({start, size})) {
+      Invalid();
+      return end;
+    }
+    Append(start, size);
     return p;
   }
 
+  // p is at a lead byte that copy_ stops at: a character that may be a space or invisible.
+  const char* Special(const char* p, const char* end) {
+    const std::size_t n = SpecialLength(p, end);
+    if (n == 0) {
+      if (check_) {
+        Invalid();
+        return end;
+      }
+      Append(p, 1);  // the caller promised valid UTF-8: no check, just no harm
+      return p + 1;
+    }
+    switch (Classify(DecodeValid(p, n))) {
+      case CharClass::kVisible:
+        Append(p, n);
+        break;
+      case CharClass::kSpace:
+        pending_space_ = true;
+        break;
+      case CharClass::kInvisible:
+        break;
+    }
+    return p + n;
+  }
+
+  // out_ is a buffer of which size_ bytes are written.
+  void Put(const char* p, std::size_t n) {
+    if (out_.size() - size_ < n) [[unlikely]] {
+      Grow(n);
+    }
+    std::memcpy(out_.data() + size_, p, n);
+    size_ += n;
+  }
+
+  // For a character or two: a call to memcpy costs more than the copy.
+  void PutShort(const char* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) Put(p[i]);
+  }
+
+  void Put(char c) {
+    if (out_.size() == size_) [[unlikely]] {
+      Grow(1);
+    }
+    out_[size_++] = c;
+  }
+
+  [[gnu::noinline]] void Grow(std::size_t n) { out_.resize(std::max(2 * out_.size(), size_ + n)); }
+
+  // `cp` is a Unicode scalar value other than NUL (as ParseNumeric makes them).
+  void PutUtf8(char32_t cp) {
+    char utf8[4];
+    std::size_t n;
+    if (cp < 0x80) {
+      utf8[0] = static_cast<char>(cp);
+      n = 1;
+    } else if (cp < 0x800) {
+      utf8[0] = static_cast<char>(0xC0 | (cp >> 6));
+      utf8[1] = static_cast<char>(0x80 | (cp & 0x3F));
+      n = 2;
+    } else if (cp < 0x10000) {
+      utf8[0] = static_cast<char>(0xE0 | (cp >> 12));
+      utf8[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      utf8[2] = static_cast<char>(0x80 | (cp & 0x3F));
+      n = 3;
+    } else {
+      utf8[0] = static_cast<char>(0xF0 | (cp >> 18));
+      utf8[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      utf8[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      utf8[3] = static_cast<char>(0x80 | (cp & 0x3F));
+      n = 4;
+    }
+    PutShort(utf8, n);
+  }
+
+  // A space goes out only between visible characters: not first, and not again after the
+  // one that CopyRun may have copied already.
   void FlushSpace() {
     if (pending_space_) {
       pending_space_ = false;
-      if (!out_.empty()) out_ += ' ';
+      if (size_ > 0 && out_[size_ - 1] != ' ') Put(' ');
     }
   }
 
-  // Appends visible bytes. A long run is clipped one byte past max_bytes: enough for
-  // Finish to see whether the cut lands inside a character.
+  // Appends visible bytes of the text. A long run is clipped one byte past limit_: enough
+  // for Finish to see whether the cut lands inside a character.
   void Append(const char* p, std::size_t n) {
     FlushSpace();
-    const std::size_t room = max_bytes_ > out_.size() ? max_bytes_ - out_.size() : 0;
-    out_.append(p, n > room ? room + 1 : n);
+    const std::size_t room = limit_ > size_ ? limit_ - size_ : 0;
+    if (n > room) n = room + 1;
+    if (n <= kShortCopy && static_cast<std::size_t>(end_ - p) >= kShortCopy &&
+        out_.size() - size_ >= kShortCopy) {
+      // Most runs are a few words: a copy of fixed size is a few instructions where a call
+      // to memcpy is tens. The bytes past n are overwritten next, or dropped by Finish.
+      std::memcpy(out_.data() + size_, p, kShortCopy);
+      size_ += n;
+      return;
+    }
+    Put(p, n);
   }
 
   void AppendCodePoint(char32_t cp) {
+    if (cp > 0x20 && cp < 0x7F) {
+      FlushSpace();
+      Put(static_cast<char>(cp));
+      return;
+    }
     switch (Classify(cp)) {
       case CharClass::kVisible:
         FlushSpace();
-        AppendUtf8(out_, cp);
+        PutUtf8(cp);
         break;
       case CharClass::kSpace:
         pending_space_ = true;
@@ -341,10 +682,25 @@ class Cleaner {
       AppendCodePoint(ref.code_point);
       return;
     }
+    if (ref.one_visible) {
+      FlushSpace();
+      PutShort(ref.named.data(), ref.named.size());
+      return;
+    }
     // Named replacements can be spaces too (&nbsp;, &ThinSpace;, &NewLine;).
     for (std::size_t i = 0; i < ref.named.size();) {
       const std::size_t n = SequenceLength(static_cast<unsigned char>(ref.named[i]));
-      AppendCodePoint(DecodeValid(ref.named.data() + i, n));
+      switch (Classify(DecodeValid(ref.named.data() + i, n))) {
+        case CharClass::kVisible:
+          FlushSpace();
+          PutShort(ref.named.data() + i, n);
+          break;
+        case CharClass::kSpace:
+          pending_space_ = true;
+          break;
+        case CharClass::kInvisible:
+          break;
+      }
       i += n;
     }
   }
@@ -359,7 +715,7 @@ class Cleaner {
     }
     // A double-escaped feed writes "&amp;quot;" for '"': decode the reference the "&amp;"
     // stands in front of, if there is one, in the same step.
-    if (rest.starts_with("amp;") || rest.starts_with("AMP;")) {
+    if (ref.length == 4 && (rest.starts_with("amp;") || rest.starts_with("AMP;"))) {
       const Reference inner = ParseReference(rest.substr(4));
       if (inner.length != 0) {
         AppendReference(inner);
@@ -372,8 +728,31 @@ class Cleaner {
 
   // p is at '<' in markup. Returns where text resumes.
   const char* Markup(const char* p, const char* end) {
+    const char next = end - p > 1 ? p[1] : '\0';
+    if (IsAsciiAlpha(next)) {
+      const TagName tag = ScanTagName(p + 1, end);
+      const char* after = SkipTag(tag.name.data() + tag.name.size(), end);
+      switch (KindOfElement(tag)) {
+        case ElementKind::kInline:
+          break;
+        case ElementKind::kBlock:
+          pending_space_ = true;
+          break;
+        case ElementKind::kDroppedContent:
+          return SkipRawText(after, end, tag.name);
+      }
+      return after;
+    }
+    if (next == '/') {
+      const char* name = p + 2;
+      if (name < end && IsAsciiAlpha(*name)) {
+        const TagName tag = ScanTagName(name, end);
+        if (KindOfElement(tag) == ElementKind::kBlock) pending_space_ = true;
+        name += tag.name.size();  // SkipTag would pass over it all the same
+      }
+      return SkipTag(name, end);
+    }
     const std::string_view rest(p, static_cast<std::size_t>(end - p));
-    const char next = rest.size() > 1 ? rest[1] : '\0';
     if (next == '!') {
       if (rest.starts_with("<!--")) return SkipComment(p + 4, end);
       if (rest.starts_with("<![CDATA[")) {
@@ -387,36 +766,8 @@ class Cleaner {
       return SkipPast(p + 2, end, '>');  // <!DOCTYPE ...> and other declarations
     }
     if (next == '?') return SkipPast(p + 2, end, '>');
-    if (next == '/') {
-      const char* name = p + 2;
-      if (name < end && IsAsciiAlpha(*name) &&
-          KindOfElement(TagName(name, end)) == ElementKind::kBlock) {
-        pending_space_ = true;
-      }
-      return SkipTag(name, end);
-    }
-    if (!IsAsciiAlpha(next)) {
-      Append(p, 1);  // "x < y", "a <3"
-      return p + 1;
-    }
-    const std::string_view name = TagName(p + 1, end);
-    const char* after = SkipTag(p + 1 + name.size(), end);
-    switch (KindOfElement(name)) {
-      case ElementKind::kInline:
-        break;
-      case ElementKind::kBlock:
-        pending_space_ = true;
-        break;
-      case ElementKind::kDroppedContent:
-        return SkipRawText(after, end, name);
-    }
-    return after;
-  }
-
-  static std::string_view TagName(const char* p, const char* end) {
-    const char* q = p;
-    while (q < end && (IsAsciiAlnum(*q) || *q == '-' || *q == ':' || *q == '_')) ++q;
-    return {p, static_cast<std::size_t>(q - p)};
+    Append(p, 1);  // "x < y", "a <3"
+    return p + 1;
   }
 
   static const char* SkipPast(const char* p, const char* end, char c) {
@@ -467,14 +818,21 @@ class Cleaner {
   }
 
   const std::array<bool, 256>& copy_;
+  const char stop_char_;  // for ScanBlock
   const bool markup_;
-  const std::size_t max_bytes_;
+  const bool check_;
+  static constexpr std::size_t kShortCopy = 32;
+
+  const char* const begin_;  // of the whole text: ScanAt may read back to here
+  const char* const end_;    // of the whole text: Append may read ahead to here
+  std::size_t limit_;        // max_bytes, or 0 once invalid UTF-8 is found
   std::string out_;
+  std::size_t size_ = 0;
   bool pending_space_ = false;
+  bool found_invalid_ = false;
 };
 
-// Input that is not valid UTF-8 is repaired into `storage` first, so the single pass
-// can rely on well-formed sequences; valid input (nearly all of it) is not copied.
+// Input that is not valid UTF-8 is repaired into `storage` first.
 std::string_view RepairedInput(std::string_view text, std::string& storage) {
   if (IsValidUtf8(text)) return text;
   storage.assign(text);
@@ -484,12 +842,17 @@ std::string_view RepairedInput(std::string_view text, std::string& storage) {
 
 }  // namespace
 
-std::string CleanText(std::string_view text, TextKind kind, std::size_t max_bytes) {
-  std::string storage;
-  text = RepairedInput(text, storage);
-  Cleaner cleaner(kind, max_bytes, text.size());
+std::string CleanText(std::string_view text, TextKind kind, std::size_t max_bytes,
+                      Utf8Input input) {
+  Cleaner cleaner(kind, max_bytes, text, input == Utf8Input::kUnchecked);
   cleaner.Run(text.data(), text.data() + text.size());
-  return std::move(cleaner).Finish();
+  if (!cleaner.found_invalid()) return std::move(cleaner).Finish();
+  // Rare: the text is repaired and cleaned again from the start.
+  std::string repaired(text);
+  RepairUtf8(repaired);
+  Cleaner again(kind, max_bytes, repaired, /*check=*/false);
+  again.Run(repaired.data(), repaired.data() + repaired.size());
+  return std::move(again).Finish();
 }
 
 std::string DecodeEntities(std::string_view text) {

@@ -1,6 +1,6 @@
 // Text normalisation shared by every format: entity decoding, tag stripping, whitespace
-// collapsing and UTF-8 repair. Output is always valid UTF-8. Both functions are pure and
-// thread-safe.
+// collapsing and UTF-8 repair. Output is valid UTF-8 (see Utf8Input for the one caveat).
+// Both functions are pure and thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -30,7 +30,19 @@ enum class TextKind {
 //  - Invalid UTF-8 is replaced with U+FFFD.
 //  - The result is cut at a character boundary to at most `max_bytes` (then trimmed
 //    again); work stops once that much is produced.
-std::string CleanText(std::string_view text, TextKind kind, std::size_t max_bytes);
+//
+// `input` only changes the cost, not the result: with kUnchecked (the default) any bytes
+// are accepted, and the text is checked as it is copied, then repaired and cleaned again
+// if it turns out invalid. kValid is for text the caller has validated already, such as a
+// field cut from a document that was checked whole: it skips the check. Passing invalid
+// UTF-8 with kValid is the caller's bug; it is still safe (no read outside `text`), but
+// invalid bytes may then pass into the result as they are.
+enum class Utf8Input {
+  kUnchecked,  // any bytes; invalid UTF-8 is replaced with U+FFFD
+  kValid,      // the caller guarantees valid UTF-8
+};
+std::string CleanText(std::string_view text, TextKind kind, std::size_t max_bytes,
+                      Utf8Input input = Utf8Input::kUnchecked);
 
 // Decodes HTML character references once ("&amp;amp;" gives "&amp;"): named ones from the
 // HTML5 table, the legacy names ("&amp", "&copy", "&nbsp", ...) also without ';' unless a

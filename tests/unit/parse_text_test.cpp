@@ -400,6 +400,253 @@ TEST(CleanTextTest, LongInputWithSmallLimitStopsEarly) {
   EXPECT_EQ(Html(input, 12), "word & more");
 }
 
+// --- The bulk path ------------------------------------------------------------------
+// Plain runs are scanned 16 bytes at a time: these put what ends a run at every position
+// of the first three blocks, and at the end of the text.
+
+TEST(CleanTextBulkTest, WhatEndsARunIsHandledAtEveryPosition) {
+  struct Case {
+    std::string_view insert;
+    std::string_view result;  // of "xx…x" + insert + "yy…y"
+    TextKind kind = TextKind::kPlain;
+  };
+  const Case cases[] = {
+      {"&amp;", "&"},
+      {"&quot;", "\""},
+      {"&#8217;", "’"},
+      {"&nbsp;", " "},
+      {"&", "&"},
+      {"&foo;", "&foo;"},
+      {" & ", " & "},
+      {"\t", " "},
+      {"\n", " "},
+      {"\x01", " "},
+      {"\x7F", " "},
+      {"  ", " "},
+      {" \t ", " "},
+      {" \n", " "},
+      {"\xC2\xA0", " "},           // U+00A0
+      {" \xC2\xA0 ", " "},         // U+00A0 between spaces
+      {"\xE2\x80\x89", " "},       // U+2009
+      {"\xE3\x80\x80", " "},       // U+3000
+      {"\xE2\x80\x8B", ""},        // U+200B
+      {" \xE2\x80\x8B", " "},      // U+200B after a space
+      {"\xEF\xBB\xBF", ""},        // U+FEFF
+      {"\xE2\x80\x94", "—"},       // visible, behind a lead byte that stops the scan
+      {" \xE2\x80\x94 ", " — "},   // the same between spaces
+      {"\xC2\xAB\xC2\xBB", "«»"},  // U+00AB U+00BB
+      {"\xEF\xBC\x81", "！"},      // U+FF01
+      {"\xE1\x83\x90", "ა"},       // U+10D0
+      {"\xD0\x9F\xD1\x80", "Пр"},  // not even looked at
+      {"\xF0\x9F\x8E\x89", "🎉"},
+      {"<b>", "<b>"},                   // text in kPlain
+      {"<b>", "", TextKind::kHtml},     // inline
+      {" <b> ", " ", TextKind::kHtml},  // inline between spaces
+      {"<br>", " ", TextKind::kHtml},   // block
+      {" <p> ", " ", TextKind::kHtml},  // block between spaces
+      {"</p>", " ", TextKind::kHtml},
+      {"<3", "<3", TextKind::kHtml},
+      {" < ", " < ", TextKind::kHtml},
+      {"<!-- c -->", "", TextKind::kHtml},
+      {"&lt;p&gt;", "<p>", TextKind::kHtml},
+  };
+  for (const Case& c : cases) {
+    for (std::size_t before = 1; before <= 50; ++before) {
+      for (std::size_t after : {std::size_t{1}, std::size_t{17}}) {
+        const std::string input =
+            std::string(before, 'x') + std::string(c.insert) + std::string(after, 'y');
+        const std::string expected =
+            std::string(before, 'x') + std::string(c.result) + std::string(after, 'y');
+        EXPECT_EQ(CleanText(input, c.kind, kNoLimit), expected)
+            << "insert \"" << c.insert << "\" after " << before << ", before " << after;
+      }
+    }
+  }
+}
+
+TEST(CleanTextBulkTest, WhatEndsARunIsTrimmedAtBothEndsOfTheText) {
+  for (std::string_view space : {" ", "  ", "\t", "\xC2\xA0", "&nbsp;", " \xE2\x80\x8B"}) {
+    for (std::size_t length = 1; length <= 40; ++length) {
+      const std::string word(length, 'w');
+      EXPECT_EQ(Plain(std::string(space) + word), word) << length;
+      EXPECT_EQ(Plain(word + std::string(space)), word) << length;
+      EXPECT_EQ(Html(word + "<p>" + std::string(space)), word) << length;
+    }
+  }
+}
+
+TEST(CleanTextBulkTest, RunsEndingAtBlockBoundariesAreCopiedWhole) {
+  for (std::size_t length : {7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 100}) {
+    std::string run;
+    for (std::size_t i = 0; i < length; ++i) run += static_cast<char>('a' + i % 26);
+    EXPECT_EQ(Plain(run), run);
+    EXPECT_EQ(Html("<p>" + run + "</p>"), run);
+    EXPECT_EQ(Html(run + "<b>" + run + "</b>"), run + run);
+    EXPECT_EQ(Plain(run + "&amp;" + run), run + "&" + run);
+  }
+}
+
+TEST(CleanTextBulkTest, SpacesAcrossBlockBoundariesCollapse) {
+  // Single spaces are copied with the run, a second one ends it, wherever they fall.
+  for (std::size_t at = 1; at <= 40; ++at) {
+    const std::string left(at, 'a');
+    EXPECT_EQ(Plain(left + "  b"), left + " b") << at;
+    EXPECT_EQ(Plain(left + "   b"), left + " b") << at;
+    EXPECT_EQ(Plain(left + " b c d e f g h i j k l m n o p q"),
+              left + " b c d e f g h i j k l m n o p q")
+        << at;
+    EXPECT_EQ(Plain(left + " b  c"), left + " b c") << at;
+  }
+  std::string spaced;
+  for (int i = 0; i < 20; ++i) spaced += "x ";
+  EXPECT_EQ(Plain(spaced), spaced.substr(0, spaced.size() - 1));
+}
+
+TEST(CleanTextBulkTest, MultibyteCharactersStraddlingBlockEdgesAreKept) {
+  for (std::size_t at = 0; at <= 40; ++at) {
+    const std::string left(at, 'a');
+    for (std::string_view text :
+         {"Привет", "«Главное»", "日本語", "🎉🎉", "a—b", "“quoted”", "Ω©±"}) {
+      EXPECT_EQ(Plain(left + std::string(text) + " tail"), left + std::string(text) + " tail")
+          << text << " at " << at;
+    }
+    // A space character straddling the edge still collapses.
+    EXPECT_EQ(Plain(left + "b\xE2\x80\x83\xC2\xA0"
+                           "c"),
+              left + "b c")
+        << at;
+  }
+}
+
+TEST(CleanTextBulkTest, MaxBytesCutsInsideALongRun) {
+  const std::string ascii = "The quick brown fox jumps over the lazy dog and keeps on running far";
+  const std::string cyrillic = "Быстрая коричневая лиса перепрыгивает через ленивую собаку";
+  for (const std::string& text : {ascii, cyrillic, ascii + " — " + cyrillic}) {
+    for (std::size_t max = 0; max <= text.size() + 1; ++max) {
+      const std::string cut = Plain(text, max);
+      std::size_t expected = std::min(max, text.size());
+      while (expected > 0 && expected < text.size() &&
+             (static_cast<unsigned char>(text[expected]) & 0xC0) == 0x80) {
+        --expected;
+      }
+      if (expected > 0 && text[expected - 1] == ' ') --expected;
+      EXPECT_EQ(cut, text.substr(0, expected)) << "max_bytes " << max;
+    }
+  }
+}
+
+TEST(CleanTextBulkTest, InputShorterThanABlockIsReadWithinItsBounds) {
+  // A view into a larger buffer: what follows it must not be seen.
+  const std::string buffer = "abc def<b>&amp;\xE2\x80\x94";
+  for (std::size_t size = 0; size <= buffer.size(); ++size) {
+    const std::string_view view(buffer.data(), size);
+    EXPECT_EQ(Plain(view), Plain(std::string(view))) << size;
+    EXPECT_EQ(Html(view), Html(std::string(view))) << size;
+  }
+  EXPECT_EQ(Html(std::string_view(buffer).substr(0, 9)), "abc def");
+}
+
+TEST(CleanTextBulkTest, OutputLongerThanTheInputIsWhole) {
+  // "&nGt;" is 5 bytes for 6 of output (U+226B U+20D2).
+  std::string input;
+  std::string expected;
+  for (int i = 0; i < 300; ++i) {
+    input += i % 7 == 0 ? "&nGt; plain text between&nGt;" : "&nGt;";
+    expected += i % 7 == 0 ? "\xE2\x89\xAB\xE2\x83\x92 plain text between\xE2\x89\xAB\xE2\x83\x92"
+                           : "\xE2\x89\xAB\xE2\x83\x92";
+  }
+  EXPECT_EQ(Plain(input), expected);
+  const std::string cut = Plain(input, 1000);
+  EXPECT_TRUE(IsValidUtf8(cut));
+  EXPECT_GE(cut.size(), 997u);
+  EXPECT_LE(cut.size(), 1000u);
+  EXPECT_EQ(expected.compare(0, cut.size(), cut), 0);
+}
+
+// --- Utf8Input ----------------------------------------------------------------------
+
+TEST(CleanTextUtf8InputTest, ValidInputGivesTheSameResult) {
+  for (std::string_view text : {
+           std::string_view("Tom &amp; Jerry &mdash; &#8217;s \xC2\xA0 story"),
+           std::string_view("<p>Привет, <b>мир</b>!</p>\n<p>«Главное» &laquo;x&raquo;</p>"),
+           std::string_view("zero\xE2\x80\x8Bwidth \xEF\xBB\xBF\xE3\x80\x80 🎉 日本語"),
+           std::string_view("<![CDATA[<p>a &amp; b</p>]]> <script>x</script> tail"),
+       }) {
+    for (TextKind kind : {TextKind::kPlain, TextKind::kHtml}) {
+      for (std::size_t max : {kNoLimit, std::size_t{5}, std::size_t{20}}) {
+        EXPECT_EQ(CleanText(text, kind, max, Utf8Input::kValid),
+                  CleanText(text, kind, max, Utf8Input::kUnchecked))
+            << text;
+      }
+    }
+  }
+}
+
+TEST(CleanTextUtf8InputTest, InvalidInputWithKValidPassesBytesThroughWithinBounds) {
+  // The caller broke the promise: bytes go through as they are, and nothing past the
+  // text is read (the buffer goes on with what would complete the character).
+  const std::string buffer = "a\xE2\x80\x94";
+  const std::string_view truncated(buffer.data(), 3);
+  EXPECT_EQ(CleanText(truncated, TextKind::kPlain, kNoLimit, Utf8Input::kValid), "a\xE2\x80");
+  EXPECT_EQ(CleanText(truncated, TextKind::kPlain, kNoLimit), "a\xEF\xBF\xBD");
+  EXPECT_EQ(CleanText("a\xFF"
+                      "b\xC2",
+                      TextKind::kHtml, kNoLimit, Utf8Input::kValid),
+            "a\xFF"
+            "b\xC2");
+}
+
+TEST(CleanTextUtf8InputTest, UncheckedInputIsRepairedWhereverTheInvalidByteIs) {
+  for (std::size_t at = 0; at <= 40; ++at) {
+    const std::string left(at, 'a');
+    EXPECT_EQ(Plain(left + "\xFF" + "bc"), left + "\xEF\xBF\xBD" + "bc") << at;
+    EXPECT_EQ(Plain(left + "\xC2" + " bc"), left + "\xEF\xBF\xBD" + " bc") << at;
+    EXPECT_EQ(Plain(left + "\xE2\x80"), left + "\xEF\xBF\xBD") << at;
+    EXPECT_EQ(Plain(left + "—\x80"), left + "—\xEF\xBF\xBD") << at;
+    EXPECT_EQ(Plain(left + "Пр\xD0"), left + "Пр\xEF\xBF\xBD") << at;
+  }
+  // Invalid bytes in markup or past the cut change nothing.
+  EXPECT_EQ(Html("a<b title=\"\xFF\">b</b><!-- \xC0 -->c"), "abc");
+  EXPECT_EQ(Plain("Hello\xFF", 3), "Hel");
+}
+
+// --- References and tags by their fast paths ------------------------------------------
+
+TEST(CleanTextTest, CommonReferencesDecodeLikeTheTable) {
+  EXPECT_EQ(Plain("&amp;&quot;&lt;&gt;&apos;&copy;"), "&\"<>'©");
+  EXPECT_EQ(Plain("a&nbsp;b&mdash;c&ndash;d&hellip;"), "a b—c–d…");
+  EXPECT_EQ(Plain("&laquo;&raquo;&lsquo;&rsquo;&ldquo;&rdquo;"), "«»‘’“”");
+  // At the very end, where fewer than 8 bytes are left.
+  EXPECT_EQ(Plain("x&amp;"), "x&");
+  EXPECT_EQ(Plain("x&hellip;"), "x…");
+  // Near misses fall through to the full rules.
+  EXPECT_EQ(Plain("&ampx; &amp &quo; &mdash &nbspx &QUOT; &lt"),
+            "&ampx; & &quo; &mdash &nbspx \" <");
+  EXPECT_EQ(Plain("&amp;hellip;&amp;nbsp;x"), "… x");
+}
+
+TEST(CleanTextTest, EveryBlockElementSeparatesWordsAndOthersDoNot) {
+  for (std::string_view name :
+       {"address", "article",    "aside",      "audio",  "br",  "caption", "center",   "dd",
+        "details", "dialog",     "div",        "dl",     "dt",  "embed",   "fieldset", "figure",
+        "footer",  "form",       "h1",         "h2",     "h3",  "h4",      "h5",       "h6",
+        "header",  "hgroup",     "hr",         "iframe", "img", "li",      "main",     "menu",
+        "nav",     "object",     "ol",         "option", "p",   "pre",     "section",  "summary",
+        "table",   "tbody",      "td",         "tfoot",  "th",  "thead",   "tr",       "ul",
+        "video",   "blockquote", "figcaption", "DIV",    "Br",  "fOoTeR"}) {
+    const std::string n(name);
+    EXPECT_EQ(Html("a<" + n + ">b</" + n + ">c"), "a b c") << name;
+  }
+  for (std::string_view name :
+       {"a",    "b",   "i",    "em",       "strong",   "span",      "small",       "sup", "sub",
+        "u",    "s",   "code", "abbr",     "time",     "mark",      "font",        "h7",  "pp",
+        "divx", "d_v", "br-x", "tablexyz", "articles", "blockquot", "figcaptions", "x:p", "li2"}) {
+    const std::string n(name);
+    EXPECT_EQ(Html("a<" + n + ">b</" + n + ">c"), "abc") << name;
+  }
+  EXPECT_EQ(Html("a<noscript>b</noscript>c<NOSCRIPTS>d"), "acd");
+}
+
 // --- DecodeEntities -----------------------------------------------------------------
 
 TEST(DecodeEntitiesTest, DecodesOneLevelOnly) {
