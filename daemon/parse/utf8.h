@@ -13,6 +13,9 @@ inline constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
 // Appends `code_point` as UTF-8; NUL, surrogates and values past U+10FFFF append U+FFFD.
 void AppendUtf8(std::string& out, char32_t code_point);
 
+// As AppendUtf8, writing at `out` (room for 4 bytes) and returning the end of what it wrote.
+char* WriteUtf8(char32_t code_point, char* out);
+
 // The length of the valid UTF-8 prefix of `text` (text.size() when all of it is valid).
 // Overlong forms, surrogates and values past U+10FFFF are invalid.
 std::size_t ValidUtf8Prefix(std::string_view text);

@@ -89,56 +89,84 @@ class Namespaces {
   Ns default_ = Ns::kNone;
 };
 
-// Appends `raw` with XML's references decoded: the five predefined entities and numeric
-// references (NUL, surrogates and values past U+10FFFF become U+FFFD). Other names, such as
-// the "&nbsp;" of feeds that assume an HTML DTD, stay as written for the HTML decoding step.
-void AppendXmlDecoded(std::string& out, std::string_view raw) {
-  while (true) {
-    auto amp = raw.find('&');
-    if (amp == std::string_view::npos) break;
-    out.append(raw.substr(0, amp));
-    raw.remove_prefix(amp);
-    auto semi = raw.find(';');
-    if (semi == std::string_view::npos || semi > 12) {
-      out += '&';
-      raw.remove_prefix(1);
-      continue;
-    }
-    std::string_view name = raw.substr(1, semi - 1);
-    bool decoded = true;
-    if (name == "lt") {
-      out += '<';
-    } else if (name == "gt") {
-      out += '>';
-    } else if (name == "amp") {
-      out += '&';
-    } else if (name == "quot") {
-      out += '"';
-    } else if (name == "apos") {
-      out += '\'';
-    } else if (name.size() >= 2 && name[0] == '#') {
-      bool hex = name[1] == 'x' || name[1] == 'X';
-      std::string_view digits = name.substr(hex ? 2 : 1);
-      std::uint32_t value = 0;
-      auto [end, ec] =
-          std::from_chars(digits.data(), digits.data() + digits.size(), value, hex ? 16 : 10);
-      if (digits.empty() || end != digits.data() + digits.size()) {
-        decoded = false;
-      } else {
-        // Overflow (ec set) is past U+10FFFF as well.
-        AppendUtf8(out, ec == std::errc() ? static_cast<char32_t>(value) : 0x110000);
-      }
+// The reference at `p` (which points at '&') decoded at `*out`: the five predefined
+// entities and numeric references (NUL, surrogates and values past U+10FFFF become U+FFFD).
+// Returns how many input bytes it took, or 0 when `p` starts no XML reference: other names,
+// such as the "&nbsp;" of feeds that assume an HTML DTD, stay as written for the HTML step.
+std::size_t DecodeXmlReference(const char* p, const char* end, char*& out) {
+  auto is = [&](std::string_view name) {
+    return static_cast<std::size_t>(end - p) > name.size() &&
+           std::memcmp(p + 1, name.data(), name.size()) == 0;
+  };
+  if (end - p < 4) return 0;
+  switch (p[1]) {
+    case 'l':
+      if (is("lt;")) return *out++ = '<', 4;
+      return 0;
+    case 'g':
+      if (is("gt;")) return *out++ = '>', 4;
+      return 0;
+    case 'a':
+      if (is("amp;")) return *out++ = '&', 5;
+      if (is("apos;")) return *out++ = '\'', 6;
+      return 0;
+    case 'q':
+      if (is("quot;")) return *out++ = '"', 6;
+      return 0;
+    case '#':
+      break;
+    default:
+      return 0;
+  }
+  bool hex = p[2] == 'x' || p[2] == 'X';
+  const char* digits = p + (hex ? 3 : 2);
+  const char* q = digits;
+  std::uint32_t value = 0;
+  bool overflow = false;
+  for (; q < end; ++q) {
+    unsigned digit;
+    if (*q >= '0' && *q <= '9') {
+      digit = static_cast<unsigned>(*q - '0');
+    } else if (hex && ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'f')) {
+      digit = static_cast<unsigned>((*q | 0x20) - 'a' + 10);
     } else {
-      decoded = false;
+      break;
     }
-    if (decoded) {
-      raw.remove_prefix(semi + 1);
-    } else {
-      out += '&';
-      raw.remove_prefix(1);
+    value = value * (hex ? 16 : 10) + digit;
+    if (value > 0x10FFFF) {
+      overflow = true;
+      value = 0x110000;  // stays past the range however many digits follow
     }
   }
-  out.append(raw);
+  if (q == digits || q == end || *q != ';') return 0;
+  out = WriteUtf8(overflow ? 0x110000 : static_cast<char32_t>(value), out);
+  return static_cast<std::size_t>(q + 1 - p);
+}
+
+// Appends `raw` with XML's references decoded (see DecodeXmlReference).
+void AppendXmlDecoded(std::string& out, std::string_view raw) {
+  // Decoding never lengthens text (the shortest reference, "&#0;", becomes the three bytes
+  // of U+FFFD), so one resize covers it and the bytes are written through a pointer.
+  std::size_t start = out.size();
+  out.resize(start + raw.size());
+  char* o = out.data() + start;
+  const char* p = raw.data();
+  const char* end = p + raw.size();
+  while (p < end) {
+    auto* amp = static_cast<const char*>(std::memchr(p, '&', static_cast<std::size_t>(end - p)));
+    if (amp == nullptr) amp = end;
+    std::memcpy(o, p, static_cast<std::size_t>(amp - p));
+    o += amp - p;
+    p = amp;
+    if (p == end) break;
+    std::size_t taken = DecodeXmlReference(p, end, o);
+    if (taken == 0) {
+      *o++ = '&';
+      taken = 1;
+    }
+    p += taken;
+  }
+  out.resize(static_cast<std::size_t>(o - out.data()));
 }
 
 // Elements of inline XHTML (Atom type="xhtml", or markup left unescaped in a description)
