@@ -99,20 +99,20 @@ std::size_t DecodeXmlReference(const char* p, const char* end, char*& out) {
            std::memcmp(p + 1, name.data(), name.size()) == 0;
   };
   if (end - p < 4) return 0;
+  // The five predefined entities, dispatched on their first letter.
+  auto put = [&](char c, std::size_t taken) {
+    *out++ = c;
+    return taken;
+  };
   switch (p[1]) {
     case 'l':
-      if (is("lt;")) return *out++ = '<', 4;
-      return 0;
+      return is("lt;") ? put('<', 4) : 0;
     case 'g':
-      if (is("gt;")) return *out++ = '>', 4;
-      return 0;
+      return is("gt;") ? put('>', 4) : 0;
     case 'a':
-      if (is("amp;")) return *out++ = '&', 5;
-      if (is("apos;")) return *out++ = '\'', 6;
-      return 0;
+      return is("amp;") ? put('&', 5) : is("apos;") ? put('\'', 6) : 0;
     case 'q':
-      if (is("quot;")) return *out++ = '"', 6;
-      return 0;
+      return is("quot;") ? put('"', 6) : 0;
     case '#':
       break;
     default:
