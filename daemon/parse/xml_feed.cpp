@@ -223,23 +223,50 @@ std::string_view RawText(pugi::xml_node node, std::string& scratch) {
   return scratch;
 }
 
-// The deepest element nesting in `doc`, counted until it passes `limit`. pugixml parses
-// without recursion, and so does everything here, but a limit keeps every later consumer
-// of the feed's structure safe and the cost of a hostile document bounded.
-bool DeeperThan(const pugi::xml_document& doc, int limit) {
+// Whether the element nesting of an XML document passes `limit`, read from its bytes
+// before pugixml builds it: a walk over the built tree costs several times more (pugixml's
+// accessors are calls into the shared library). Comments, CDATA, PIs and the DOCTYPE are
+// skipped, quoted attribute values may hold '>'. Malformed markup only makes the estimate
+// wrong, never unsafe: pugixml rejects what does not parse.
+bool XmlDeeperThan(std::string_view xml, int limit) {
   int depth = 0;
-  pugi::xml_node cur = doc.first_child();
-  while (cur) {
-    if (cur.first_child()) {
-      cur = cur.first_child();
-      if (++depth > limit) return true;
-      continue;
+  std::size_t i = 0;
+  auto skip_past = [&](std::string_view terminator) {
+    std::size_t at = xml.find(terminator, i);
+    i = at == std::string_view::npos ? xml.size() : at + terminator.size();
+  };
+  while (i < xml.size()) {
+    const void* lt = std::memchr(xml.data() + i, '<', xml.size() - i);
+    if (lt == nullptr) break;
+    i = static_cast<std::size_t>(static_cast<const char*>(lt) - xml.data()) + 1;
+    std::string_view rest = xml.substr(i);
+    if (rest.starts_with("/")) {
+      depth = depth > 0 ? depth - 1 : 0;
+      skip_past(">");
+    } else if (rest.starts_with("?")) {
+      skip_past("?>");
+    } else if (rest.starts_with("!--")) {
+      skip_past("-->");
+    } else if (rest.starts_with("![CDATA[")) {
+      skip_past("]]>");
+    } else if (rest.starts_with("!")) {
+      // A DOCTYPE, with an internal subset in [ ... ] that may hold '>'.
+      std::size_t bracket = xml.find('[', i);
+      skip_past(bracket < xml.find('>', i) ? "]>" : ">");
+    } else {
+      char quote = 0;
+      while (i < xml.size() && (quote != 0 || xml[i] != '>')) {
+        if (quote != 0 && xml[i] == quote) {
+          quote = 0;
+        } else if (quote == 0 && (xml[i] == '"' || xml[i] == '\'')) {
+          quote = xml[i];
+        }
+        ++i;
+      }
+      if (i == xml.size()) break;
+      if (xml[i - 1] != '/' && ++depth > limit) return true;
+      ++i;
     }
-    while (cur && !cur.next_sibling()) {
-      cur = cur.parent();
-      --depth;
-    }
-    if (cur) cur = cur.next_sibling();
   }
   return false;
 }
@@ -646,14 +673,14 @@ std::string ReadXmlFeed(std::string& utf8, Context& ctx) {
        (p = static_cast<char*>(std::memchr(p, '\0', static_cast<std::size_t>(end - p))));) {
     *p = ' ';
   }
+  if (XmlDeeperThan(utf8, ctx.options().limits.max_depth)) {
+    return "XML nested deeper than " + std::to_string(ctx.options().limits.max_depth) + " levels";
+  }
   pugi::xml_document doc;
   constexpr unsigned kOptions = pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute;
   pugi::xml_parse_result parsed =
       doc.load_buffer_inplace(utf8.data(), utf8.size(), kOptions, pugi::encoding_utf8);
   pugi::xml_node root = doc.document_element();
-  if (DeeperThan(doc, ctx.options().limits.max_depth)) {
-    return "XML nested deeper than " + std::to_string(ctx.options().limits.max_depth) + " levels";
-  }
   std::string_view local = root ? Namespaces::Local(root) : std::string_view{};
   std::string problem;
   if (!parsed) {

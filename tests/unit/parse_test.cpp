@@ -101,6 +101,32 @@ TEST(ParseLimits, JsonNestingPastMaxDepthIsAnError) {
   EXPECT_EQ(result.error, "JSON nested deeper than 256 levels");
 }
 
+TEST(ParseLimits, XmlNestingPastMaxDepthIsAnError) {
+  std::string deep;
+  for (int i = 0; i < 300; ++i) deep += "<b>";
+  for (int i = 0; i < 300; ++i) deep += "</b>";
+  auto result =
+      ParseText(Rss("<item><title>t</title><description>" + deep + "</description></item>"));
+  EXPECT_EQ(result.error, "XML nested deeper than 256 levels");
+}
+
+// The depth is read from the bytes: only real start tags count, not what merely looks
+// like one inside CDATA, comments or attribute values, nor self-closing tags.
+TEST(ParseLimits, XmlNestingCountsOnlyOpenElements) {
+  std::string looks_deep;
+  for (int i = 0; i < 300; ++i) looks_deep += "<b>";
+  std::string items = "<item><title>t</title><description><![CDATA[" + looks_deep +
+                      "]]></description>"
+                      "<!-- " +
+                      looks_deep + " --><category domain=\"" + std::string(300, '>') +
+                      "\">c</category>";
+  for (int i = 0; i < 300; ++i) items += "<x/>";
+  items += "</item>";
+  auto result = ParseText(Rss(items));
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.feed->items.at(0).categories, std::vector<std::string>{"c"});
+}
+
 TEST(ParseLimits, LongFieldsAreCutAtTheLimit) {
   Options options;
   options.limits.max_text_bytes = 10;
