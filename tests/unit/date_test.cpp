@@ -657,5 +657,35 @@ TEST(DateFormatTest, MakeAcceptsNullErrorPointer) {
   EXPECT_TRUE(DateFormat::Make("%d.%m.%Y", "UTC", nullptr).has_value());
 }
 
+// The two layouts nearly every feed writes are read at fixed positions; across a grid of
+// dates, days, zones and both day widths they must give what calendar arithmetic gives.
+TEST(ParseDateTest, CommonLayoutsAgreeWithCalendarArithmetic) {
+  using namespace std::chrono;
+  static constexpr const char* kMonthNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static constexpr const char* kWeekdayNames[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  for (int year : {1999, 2000, 2023, 2024}) {
+    for (unsigned month = 1; month <= 12; ++month) {
+      for (unsigned day : {1u, 9u, 10u, 28u, 29u, 30u, 31u}) {
+        year_month_day date{std::chrono::year(year), std::chrono::month(month),
+                            std::chrono::day(day)};
+        char rfc[64], iso[64];
+        std::snprintf(rfc, sizeof rfc, "%s, %u %s %d 23:59:58 +0530",
+                      kWeekdayNames[weekday(sys_days(date.year() / date.month() / 1)).c_encoding()],
+                      day, kMonthNames[month - 1], year);
+        std::snprintf(iso, sizeof iso, "%04d-%02u-%02uT23:59:58.25-01:30", year, month, day);
+        if (!date.ok()) {
+          EXPECT_EQ(ParseDate(rfc), std::nullopt) << rfc;
+          EXPECT_EQ(ParseDate(iso), std::nullopt) << iso;
+          continue;
+        }
+        auto civil = sys_days(date) + 23h + 59min + 58s;
+        EXPECT_EQ(ParseDate(rfc), core::TimePoint(civil - 5h - 30min)) << rfc;
+        EXPECT_EQ(ParseDate(iso), core::TimePoint(civil + 1h + 30min)) << iso;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace newsmon::parse
