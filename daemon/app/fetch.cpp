@@ -1,5 +1,6 @@
 #include "daemon/app/fetch.h"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -22,6 +23,11 @@ bool IsUrl(std::string_view target) {
 
 // Reads a whole file; nullopt with `*error` set when it cannot be read.
 std::optional<std::string> ReadFile(const std::string& path, std::string* error) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    *error = "is a directory, not a file";
+    return std::nullopt;
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     *error = "cannot open: " + std::string(std::strerror(errno));

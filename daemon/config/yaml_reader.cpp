@@ -3,6 +3,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -19,9 +20,20 @@ bool HasWildcard(const std::string& pattern) {
 }  // namespace
 
 std::optional<std::string> ReadWholeFile(const std::filesystem::path& file) {
+  // A directory opens fine and then fails every read, which libstdc++'s filebuf reports by
+  // throwing (whatever the stream's exception mask): refuse it first, catch the rest.
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) {
+    errno = EISDIR;  // what callers report
+    return std::nullopt;
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) return std::nullopt;
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    return std::nullopt;
+  }
 }
 
 std::string_view Describe(const YAML::Node& node) {

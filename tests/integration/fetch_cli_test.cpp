@@ -98,6 +98,13 @@ TEST(FetchCliTest, MissingFileExitsOneNamingIt) {
             "newsmon fetch: /nonexistent/feed.xml: cannot open: No such file or directory\n");
 }
 
+TEST(FetchCliTest, DirectoryExitsOneSayingSo) {
+  TempDir dir;
+  auto r = RunProcess({kBinary, "fetch", dir.path().string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "newsmon fetch: " + dir.path().string() + ": is a directory, not a file\n");
+}
+
 TEST(FetchCliTest, UnparseableDocumentExitsOneWithTheReason) {
   TempDir dir;
   auto path = dir.Write("broken.xml", "<?xml version=\"1.0\"?><rss><channel><title>x</ch").string();

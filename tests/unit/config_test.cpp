@@ -338,6 +338,17 @@ TEST(ConfigTest, InvalidYamlInAnIncludedFileNamesThatFile) {
   EXPECT_EQ(Errors(r), Strings{extra.string() + ":3:11: error: invalid YAML: illegal map value"});
 }
 
+// Found by the config fuzzer: a directory opens as a stream and then throws on read.
+TEST(ConfigTest, IncludedDirectoryIsAnErrorNotACrash) {
+  TempDir dir;
+  dir.Write("sources.d/sub/a.yaml", "sources: []\n");
+  path main = dir.Write("newsmon.yaml", "rules: []\ninclude: [sources.d/sub]\n");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{(dir.path() / "sources.d/sub").string() +
+                               ": error: cannot read included file: Is a directory"});
+}
+
 TEST(ConfigTest, WildcardIncludeMatchingNothingIsAWarning) {
   TempDir dir;
   dir.Write("sources.d/README.md", "YAML files here are included\n");
