@@ -15,6 +15,7 @@
 #include <iconv.h>
 #include <uchardet/uchardet.h>
 
+#include "daemon/parse/ascii.h"
 #include "daemon/parse/utf8.h"
 
 namespace newsmon::parse {
@@ -145,28 +146,11 @@ constexpr Bom kBoms[] = {
     {"\xFE\xFF", "UTF-16BE"},
 };
 
-char ToLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
-
-bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
 // Characters of charset labels. Anything else, '/' above all (iconv_open reads "//IGNORE"
 // and "//TRANSLIT" suffixes), means the label is not one.
 bool IsLabelChar(char c) {
-  return IsAsciiAlpha(c) || IsDigit(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == '+';
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return ToLower(x) == ToLower(y);
-         });
-}
-
-bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && EqualsNoCase(text.substr(0, prefix.size()), prefix);
+  return IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '-' || c == '_' || c == '.' || c == ':' ||
+         c == '+';
 }
 
 std::size_t FindNoCase(std::string_view text, std::string_view needle, std::size_t from) {
@@ -176,14 +160,8 @@ std::size_t FindNoCase(std::string_view text, std::string_view needle, std::size
   return std::string_view::npos;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 std::size_t SkipSpace(std::string_view s, std::size_t i) {
-  while (i < s.size() && IsSpace(s[i])) ++i;
+  while (i < s.size() && IsMarkupSpace(s[i])) ++i;
   return i;
 }
 
@@ -225,7 +203,7 @@ std::optional<std::string> Iso8859Part(std::string_view lower) {
     if (!lower.starts_with(prefix)) continue;
     std::string_view rest = lower.substr(prefix.size());
     std::size_t digits = 0;
-    while (digits < rest.size() && digits < 2 && IsDigit(rest[digits])) ++digits;
+    while (digits < rest.size() && digits < 2 && IsAsciiDigit(rest[digits])) ++digits;
     if (digits == 0 || (digits < rest.size() && rest[digits] != ':')) return std::nullopt;
     int part = 0;
     for (char c : rest.substr(0, digits)) part = part * 10 + (c - '0');
@@ -242,13 +220,13 @@ std::optional<std::string> Iso8859Part(std::string_view lower) {
 // label at all, so that detection moves on to the next clue. A well-formed label we do not
 // know is returned as written: iconv may know it, and ConvertToUtf8 falls back when not.
 std::optional<std::string> CanonicalCharset(std::string_view label) {
-  label = Trim(label);
+  label = TrimMarkupSpace(label);
   if (label.empty() || label.size() > kMaxLabelSize) return std::nullopt;
   std::string lower;
   lower.reserve(label.size());
   for (char c : label) {
     if (!IsLabelChar(c)) return std::nullopt;
-    lower += ToLower(c);
+    lower += AsciiLower(c);
   }
   for (const auto& [alias, name] : kLabels) {
     if (lower == alias) return std::string(name);
@@ -266,7 +244,7 @@ std::string_view ContentTypeCharset(std::string_view content_type) {
     ++i;  // past ';'
     std::size_t name_end = content_type.find_first_of("=;", i);
     if (name_end == std::string_view::npos) return {};
-    std::string_view name = Trim(content_type.substr(i, name_end - i));
+    std::string_view name = TrimMarkupSpace(content_type.substr(i, name_end - i));
     i = name_end;
     if (content_type[i] == ';') continue;  // a parameter without a value
     i = SkipSpace(content_type, i + 1);
@@ -278,7 +256,7 @@ std::string_view ContentTypeCharset(std::string_view content_type) {
       i = close;
     } else {
       std::size_t end = std::min(content_type.find(';', i), content_type.size());
-      value = Trim(content_type.substr(i, end - i));
+      value = TrimMarkupSpace(content_type.substr(i, end - i));
       i = end;
     }
     if (EqualsNoCase(name, "charset")) return value;
@@ -292,7 +270,8 @@ std::string_view XmlDeclaredEncoding(std::string_view body) {
   std::string_view head = body.substr(0, kDeclarationBytes);
   std::size_t i = SkipSpace(head, 0);
   // "<?xml-stylesheet" is a processing instruction, not the declaration.
-  if (!StartsWithNoCase(head.substr(i), "<?xml") || i + 5 >= head.size() || !IsSpace(head[i + 5])) {
+  if (!StartsWithNoCase(head.substr(i), "<?xml") || i + 5 >= head.size() ||
+      !IsMarkupSpace(head[i + 5])) {
     return {};
   }
   std::size_t end = head.find("?>", i);
@@ -300,7 +279,8 @@ std::string_view XmlDeclaredEncoding(std::string_view body) {
   std::string_view declaration = head.substr(i + 5, end - i - 5);
   for (std::size_t at = 0; (at = FindNoCase(declaration, "encoding", at)) != std::string_view::npos;
        at += 8) {
-    if (!IsSpace(declaration[at - 1])) continue;  // at >= 1: the declaration starts with a space
+    if (!IsMarkupSpace(declaration[at - 1]))
+      continue;  // at >= 1: the declaration starts with a space
     std::size_t j = SkipSpace(declaration, at + 8);
     if (j >= declaration.size() || declaration[j] != '=') continue;
     j = SkipSpace(declaration, j + 1);
@@ -322,10 +302,10 @@ struct Attribute {
 // Reads the next attribute of a tag at `i` (WHATWG "get an attribute"); false at the '>'
 // that ends the tag or at the end of `s`.
 bool NextAttribute(std::string_view s, std::size_t& i, Attribute& attribute) {
-  while (i < s.size() && (IsSpace(s[i]) || s[i] == '/')) ++i;
+  while (i < s.size() && (IsMarkupSpace(s[i]) || s[i] == '/')) ++i;
   if (i >= s.size() || s[i] == '>') return false;
   std::size_t start = i++;  // a leading '=' belongs to the name
-  while (i < s.size() && !IsSpace(s[i]) && s[i] != '=' && s[i] != '>' && s[i] != '/') ++i;
+  while (i < s.size() && !IsMarkupSpace(s[i]) && s[i] != '=' && s[i] != '>' && s[i] != '/') ++i;
   attribute = {s.substr(start, i - start), {}};
   i = SkipSpace(s, i);
   if (i >= s.size() || s[i] != '=') return true;
@@ -338,7 +318,7 @@ bool NextAttribute(std::string_view s, std::size_t& i, Attribute& attribute) {
     i = std::min(close + 1, s.size());
   } else {
     std::size_t begin = i;
-    while (i < s.size() && !IsSpace(s[i]) && s[i] != '>') ++i;
+    while (i < s.size() && !IsMarkupSpace(s[i]) && s[i] != '>') ++i;
     attribute.value = s.substr(begin, i - begin);
   }
   return true;
@@ -360,7 +340,7 @@ std::string_view CharsetFromMetaContent(std::string_view content) {
       return content.substr(i + 1, close - i - 1);
     }
     std::size_t end = i;
-    while (end < content.size() && !IsSpace(content[end]) && content[end] != ';') ++end;
+    while (end < content.size() && !IsMarkupSpace(content[end]) && content[end] != ';') ++end;
     return content.substr(i, end - i);
   }
   return {};
@@ -382,8 +362,8 @@ std::optional<std::string> HtmlMetaCharset(std::string_view body) {
       i = close + 3;
       continue;
     }
-    bool is_meta =
-        StartsWithNoCase(rest, "<meta") && rest.size() > 5 && (IsSpace(rest[5]) || rest[5] == '/');
+    bool is_meta = StartsWithNoCase(rest, "<meta") && rest.size() > 5 &&
+                   (IsMarkupSpace(rest[5]) || rest[5] == '/');
     bool is_tag = rest.size() > 1 && (IsAsciiAlpha(rest[1]) ||
                                       (rest[1] == '/' && rest.size() > 2 && IsAsciiAlpha(rest[2])));
     if (!is_tag) {
@@ -394,7 +374,7 @@ std::optional<std::string> HtmlMetaCharset(std::string_view body) {
       continue;
     }
     i += rest[1] == '/' ? 2 : 1;  // past "<" or "</"
-    while (i < head.size() && !IsSpace(head[i]) && head[i] != '>' && head[i] != '/') ++i;
+    while (i < head.size() && !IsMarkupSpace(head[i]) && head[i] != '>' && head[i] != '/') ++i;
     std::optional<std::string_view> charset, http_equiv, content;
     Attribute attribute;
     while (NextAttribute(head, i, attribute)) {
@@ -406,7 +386,8 @@ std::optional<std::string> HtmlMetaCharset(std::string_view body) {
     if (!is_meta) continue;
     std::optional<std::string> name;
     if (charset) name = CanonicalCharset(*charset);
-    if (!name && http_equiv && content && EqualsNoCase(Trim(*http_equiv), "content-type")) {
+    if (!name && http_equiv && content &&
+        EqualsNoCase(TrimMarkupSpace(*http_equiv), "content-type")) {
       name = CanonicalCharset(CharsetFromMetaContent(*content));
     }
     if (name) return name;

@@ -8,6 +8,7 @@
 
 #include <pugixml.hpp>
 
+#include "daemon/parse/ascii.h"
 #include "daemon/parse/utf8.h"
 
 namespace newsmon::parse {
@@ -24,17 +25,16 @@ constexpr std::size_t kMaxQuotedBytes = 200;
 constexpr std::string_view kXPathPrefix = "xpath:";
 constexpr std::string_view kClassTest = "contains(concat(' ', normalize-space(@class), ' '), ";
 
-bool IsCssSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
-bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsHexDigit(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool IsHexDigit(char c) {
+  return IsAsciiDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 bool IsNonAscii(char c) { return static_cast<unsigned char>(c) >= 0x80; }
 bool IsNameChar(char c) {
-  return IsAsciiAlpha(c) || IsDigit(c) || c == '-' || c == '_' || IsNonAscii(c);
+  return IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '-' || c == '_' || IsNonAscii(c);
 }
 
 int HexValue(char c) {
-  if (IsDigit(c)) return c - '0';
+  if (IsAsciiDigit(c)) return c - '0';
   return (c | 0x20) - 'a' + 10;
 }
 
@@ -50,7 +50,7 @@ std::string AsciiLower(std::string s) {
 bool IsPlainXPathName(std::string_view name) {
   if (name.empty() || !(IsAsciiAlpha(name[0]) || name[0] == '_')) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return IsAsciiAlpha(c) || IsDigit(c) || c == '-' || c == '_' || c == '.';
+    return IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '-' || c == '_' || c == '.';
   });
 }
 
@@ -124,8 +124,8 @@ struct Nth {
 // Parses "odd", "even", "an+b", "an", "b" and their signed forms, with spaces around the
 // sign of b. Returns false when `arg` is none of those or a number has too many digits.
 bool ParseNth(std::string_view arg, Nth* nth) {
-  while (!arg.empty() && IsCssSpace(arg.front())) arg.remove_prefix(1);
-  while (!arg.empty() && IsCssSpace(arg.back())) arg.remove_suffix(1);
+  while (!arg.empty() && IsMarkupSpace(arg.front())) arg.remove_prefix(1);
+  while (!arg.empty() && IsMarkupSpace(arg.back())) arg.remove_suffix(1);
   std::string lower = AsciiLower(std::string(arg));
   if (lower == "odd") {
     *nth = {2, 1};
@@ -139,7 +139,7 @@ bool ParseNth(std::string_view arg, Nth* nth) {
   std::size_t i = 0;
   auto read_number = [&](std::int64_t* value) {
     std::size_t start = i;
-    while (i < s.size() && IsDigit(s[i])) ++i;
+    while (i < s.size() && IsAsciiDigit(s[i])) ++i;
     if (i - start > kMaxNthDigits) return false;
     *value = 0;
     for (std::size_t k = start; k < i; ++k) *value = *value * 10 + (s[k] - '0');
@@ -152,14 +152,14 @@ bool ParseNth(std::string_view arg, Nth* nth) {
   if (i < s.size() && s[i] == 'n') {
     ++i;
     nth->a = sign * (has_number ? number : 1);
-    while (i < s.size() && IsCssSpace(s[i])) ++i;
+    while (i < s.size() && IsMarkupSpace(s[i])) ++i;
     if (i == s.size()) {
       nth->b = 0;
       return true;
     }
     if (s[i] != '+' && s[i] != '-') return false;
     std::int64_t b_sign = s[i++] == '-' ? -1 : 1;
-    while (i < s.size() && IsCssSpace(s[i])) ++i;
+    while (i < s.size() && IsMarkupSpace(s[i])) ++i;
     std::int64_t b = 0;
     if (!read_number(&b) || i != s.size()) return false;
     nth->b = b_sign * b;
@@ -323,7 +323,7 @@ std::string AttributeCondition(const std::string& ref, std::string_view op,
   // match a value with whitespace in it: it could never be one whole word.
   if (v.empty()) return "false()";
   if (op == "~=") {
-    if (std::any_of(v.begin(), v.end(), IsCssSpace)) return "false()";
+    if (std::any_of(v.begin(), v.end(), IsMarkupSpace)) return "false()";
     return "contains(concat(' ', normalize-space(" + operand + "), ' '), " +
            XPathLiteral(" " + v + " ") + ")";
   }
@@ -372,7 +372,7 @@ class Translator {
   }
   bool SkipSpace() {
     std::size_t start = pos_;
-    while (!AtEnd() && IsCssSpace(s_[pos_])) ++pos_;
+    while (!AtEnd() && IsMarkupSpace(s_[pos_])) ++pos_;
     return pos_ > start;
   }
 
@@ -503,7 +503,7 @@ class Translator {
       }
       if (Peek() == '\r' && Peek(1) == '\n') {
         pos_ += 2;
-      } else if (!AtEnd() && IsCssSpace(Peek())) {
+      } else if (!AtEnd() && IsMarkupSpace(Peek())) {
         ++pos_;
       }
       AppendUtf8(*out, code_point);  // NUL, surrogates, > U+10FFFF become U+FFFD
@@ -547,8 +547,8 @@ class Translator {
     if (Peek() == '=') return Unexpected();  // "[a==b]" is a typo, not the value "=b"
     while (!AtEnd()) {
       const char c = Peek();
-      if (IsCssSpace(c) || c == ']' || c == '[' || c == '"' || c == '\'' || c == '(' || c == ')' ||
-          c == ',' || c == '\0') {
+      if (IsMarkupSpace(c) || c == ']' || c == '[' || c == '"' || c == '\'' || c == '(' ||
+          c == ')' || c == ',' || c == '\0') {
         break;
       }
       if (c == '\\') {
@@ -597,7 +597,7 @@ class Translator {
     bool space = SkipSpace();
     bool ignore_case = false;
     const char flag = static_cast<char>(Peek() | 0x20);
-    if (space && (flag == 'i' || flag == 's') && (Peek(1) == ']' || IsCssSpace(Peek(1)))) {
+    if (space && (flag == 'i' || flag == 's') && (Peek(1) == ']' || IsMarkupSpace(Peek(1)))) {
       ignore_case = flag == 'i';
       ++pos_;
       SkipSpace();
@@ -725,10 +725,10 @@ XPathOrError CssToXPath(std::string_view selector, bool relative) {
     return {.error = "selector longer than " + std::to_string(kMaxSelectorBytes) + " bytes"};
   }
   std::string_view trimmed = selector;
-  while (!trimmed.empty() && IsCssSpace(trimmed.front())) trimmed.remove_prefix(1);
+  while (!trimmed.empty() && IsMarkupSpace(trimmed.front())) trimmed.remove_prefix(1);
   if (trimmed.starts_with(kXPathPrefix)) {
     trimmed.remove_prefix(kXPathPrefix.size());
-    while (!trimmed.empty() && IsCssSpace(trimmed.back())) trimmed.remove_suffix(1);
+    while (!trimmed.empty() && IsMarkupSpace(trimmed.back())) trimmed.remove_suffix(1);
     std::string xpath(trimmed);
     if (xpath.empty()) return {.error = "empty XPath after 'xpath:'"};
     if (auto problem = XPathProblem(xpath); !problem.empty()) {

@@ -1,7 +1,7 @@
 #include <algorithm>
-#include <cctype>
 #include <string_view>
 
+#include "daemon/parse/ascii.h"
 #include "daemon/parse/context.h"
 
 namespace newsmon::parse {
@@ -11,20 +11,10 @@ namespace {
 // DOCTYPE and a licence comment or two.
 constexpr std::size_t kSniffBytes = 16 * 1024;
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
-
-bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) ==
-                  std::tolower(static_cast<unsigned char>(b));
-         });
-}
-
 // Skips whitespace and a UTF-8 BOM.
 std::string_view SkipSpace(std::string_view s) {
   if (s.starts_with("\xEF\xBB\xBF")) s.remove_prefix(3);
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsMarkupSpace(s.front())) s.remove_prefix(1);
   return s;
 }
 
@@ -61,8 +51,8 @@ core::SourceKind DetectFormat(std::string_view utf8) {
   }
   if (!s.starts_with("<")) return html_doctype ? core::SourceKind::kHtml : core::SourceKind::kAuto;
   s.remove_prefix(1);
-  auto end =
-      std::find_if(s.begin(), s.end(), [](char c) { return IsSpace(c) || c == '>' || c == '/'; });
+  auto end = std::find_if(s.begin(), s.end(),
+                          [](char c) { return IsMarkupSpace(c) || c == '>' || c == '/'; });
   std::string_view name(s.data(), static_cast<std::size_t>(end - s.begin()));
   std::string_view local =
       name.substr(name.find(':') == std::string_view::npos ? 0 : name.find(':') + 1);

@@ -16,6 +16,7 @@
 #include <pugixml.hpp>
 
 #include "daemon/core/url.h"
+#include "daemon/parse/ascii.h"
 #include "daemon/parse/css.h"
 #include "daemon/parse/date.h"
 #include "daemon/parse/text.h"
@@ -130,10 +131,6 @@ static_assert(IsSortedNames(kClosesParagraph));
 static_assert(IsSortedNames(kClosesParagraphToo));
 static_assert(IsSortedNames(kFormattingElements));
 
-bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsHtmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 enum class ScanResult { kOk, kTooDeep, kTooManyAttributes };
 
 // A linear pass over the page that estimates how deep gumbo's stack of open elements would
@@ -177,7 +174,7 @@ class PreScanner {
       }
       std::size_t j = name_start;
       name_.clear();
-      while (j < n && !IsHtmlSpace(html_[j]) && html_[j] != '/' && html_[j] != '>') {
+      while (j < n && !IsMarkupSpace(html_[j]) && html_[j] != '/' && html_[j] != '>') {
         name_ += AsciiLower(html_[j++]);
       }
       const std::size_t attributes_start = j;
@@ -490,13 +487,13 @@ class PreScanner {
         in_name = false;
         continue;
       }
-      if (IsHtmlSpace(c) || c == '/' || c == '=') {
+      if (IsMarkupSpace(c) || c == '/' || c == '=') {
         in_name = false;
       } else if (!in_name) {
         if (previous != '=') ++*attributes;
         in_name = true;
       }
-      if (!IsHtmlSpace(c)) previous = c;
+      if (!IsMarkupSpace(c)) previous = c;
       ++j;
     }
     return n;
@@ -513,7 +510,7 @@ class PreScanner {
       if (AsciiLower(html_[at + prefix + k]) != name[k]) return false;
     }
     const std::size_t after = at + prefix + name.size();
-    return after == n || IsHtmlSpace(html_[after]) || html_[after] == '/' || html_[after] == '>';
+    return after == n || IsMarkupSpace(html_[after]) || html_[after] == '/' || html_[after] == '>';
   }
 
   // The start of the end tag of raw-text element `name` (<style>, <title>...).
@@ -602,7 +599,7 @@ std::string ElementName(const GumboElement& element) {
     if (!original.empty() && original.front() == '<') original.remove_prefix(1);
     if (!original.empty() && original.front() == '/') original.remove_prefix(1);
     for (char c : original) {
-      if (IsHtmlSpace(c) || c == '/' || c == '>' || name.size() == kMaxNameBytes) break;
+      if (IsMarkupSpace(c) || c == '/' || c == '>' || name.size() == kMaxNameBytes) break;
       name += AsciiLower(c);
     }
   }
@@ -795,25 +792,19 @@ std::size_t AttributeSeparator(std::string_view spec) {
   return found;
 }
 
-std::string_view TrimSpace(std::string_view s) {
-  while (!s.empty() && IsHtmlSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsHtmlSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // Compiles `spec` into `field`; an error message when it is not a usable selector.
 std::string CompileField(std::string_view key, const std::string& spec, Field* field) {
   field->key = key;
   field->spec = spec;
-  const std::string_view trimmed = TrimSpace(spec);
+  const std::string_view trimmed = TrimMarkupSpace(spec);
   if (trimmed.empty()) return {};
   field->wanted = true;
   std::string_view css = trimmed;
   // An XPath selects attributes itself (".//a/@href"), and its '@'s are not separators.
   if (!trimmed.starts_with("xpath:")) {
     if (std::size_t at = AttributeSeparator(trimmed); at != std::string_view::npos) {
-      css = TrimSpace(trimmed.substr(0, at));
-      std::string_view attribute = TrimSpace(trimmed.substr(at + 1));
+      css = TrimMarkupSpace(trimmed.substr(0, at));
+      std::string_view attribute = TrimMarkupSpace(trimmed.substr(at + 1));
       if (attribute.empty() || !IsXmlNameStart(attribute[0]) ||
           !std::all_of(attribute.begin(), attribute.end(), IsXmlNameChar)) {
         return "html." + std::string(key) + ": bad attribute name after '@' in '" + spec + "'";
@@ -852,14 +843,7 @@ std::optional<std::string> RawValue(pugi::xml_node item, const Field& field, std
 }
 
 bool IsHttpUrl(std::string_view url) {
-  auto starts_with_ci = [&](std::string_view prefix) {
-    if (url.size() < prefix.size()) return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-      if (AsciiLower(url[i]) != prefix[i]) return false;
-    }
-    return true;
-  };
-  return starts_with_ci("http://") || starts_with_ci("https://");
+  return StartsWithNoCase(url, "http://") || StartsWithNoCase(url, "https://");
 }
 
 // A source's selectors and date format, compiled once per page.
@@ -872,7 +856,7 @@ struct CompiledSelectors {
 // Compiles every selector and the date format; returns the first problem, "" when none.
 // Everything that can be wrong with the configuration is found before the page is read.
 std::string Compile(const core::HtmlSelectors& selectors, CompiledSelectors& out) {
-  const std::string_view item_spec = TrimSpace(selectors.item);
+  const std::string_view item_spec = TrimMarkupSpace(selectors.item);
   if (item_spec.empty()) {
     return "html.item: no item selector";
   }
@@ -988,7 +972,7 @@ void ExtractHtmlItems(const pugi::xml_document& doc, const core::HtmlSelectors& 
       // An attribute is a URL as written; an element's text is cleaned first.
       std::string href = link.attribute.empty() && link.query
                              ? CleanText(*raw, TextKind::kPlain, text_cap)
-                             : std::string(TrimSpace(*raw));
+                             : std::string(TrimMarkupSpace(*raw));
       if (!href.empty()) {
         auto resolved = core::ResolveUrl(base, href);
         if (resolved && IsHttpUrl(*resolved)) {
@@ -1021,7 +1005,7 @@ void ExtractHtmlItems(const pugi::xml_document& doc, const core::HtmlSelectors& 
   }
 
   if (matched == 0) {
-    *error = "item selector '" + std::string(TrimSpace(selectors.item)) +
+    *error = "item selector '" + std::string(TrimMarkupSpace(selectors.item)) +
              "' matched nothing on the page";
     return;
   }
