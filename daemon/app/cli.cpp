@@ -7,6 +7,7 @@
 
 #include "daemon/app/fetch.h"
 #include "daemon/app/logging.h"
+#include "daemon/app/rules_cli.h"
 #include "daemon/app/run.h"
 #include "daemon/config/config.h"
 #include "daemon/core/diagnostic.h"
@@ -23,8 +24,9 @@ struct Options {
   std::optional<std::string> log_level;
 };
 
-// Loads the config, then checks what only the parse stage can: the HTML selectors and
-// date formats of html sources (a problem there would fail every poll of the source).
+// Loads the config, then checks what only the parse and rules stages can: the HTML
+// selectors and date formats of html sources (a problem there would fail every poll of the
+// source), and the rules' regexes and phrases.
 config::LoadResult Load(const std::string& file) {
   auto loaded = config::LoadConfig(file, config::ProcessEnvironment());
   for (const auto& source : loaded.config.sources) {
@@ -39,6 +41,7 @@ config::LoadResult Load(const std::string& file) {
     }
     loaded.diagnostics.push_back(std::move(d));
   }
+  if (loaded.ok()) BuildRules(loaded.config, loaded.diagnostics);
   return loaded;
 }
 
@@ -58,7 +61,7 @@ int Check(const Options& options) {
   const auto& c = loaded.config;
   std::cout << options.config_file << ": OK (" << c.sources.size() << " sources, "
             << config::EnabledSourceCount(c) << " enabled; " << c.rule_files.size()
-            << " rule files; " << c.sinks.size() << " sinks)\n";
+            << " rule files, " << c.rules.size() << " rules; " << c.sinks.size() << " sinks)\n";
   return kExitOk;
 }
 
@@ -143,6 +146,53 @@ int Main(int argc, char** argv) {
       "Nothing is sent and no state is written. Exit 1 when the source cannot be read or "
       "parsed.");
 
+  RulesRequest rules_request;
+  std::string rules_field = "title";
+  CLI::App* rules = app.add_subcommand("rules", "Try rules on headlines and check rule files");
+  rules->require_subcommand(1);
+  auto add_rules_options = [&](CLI::App* sub) {
+    sub->add_option("-c,--config", rules_request.config_file,
+                    "Config file: its rules, sources and sinks (default: " +
+                        std::string(kDefaultConfig) + " unless --rules is given)")
+        ->envname("NEWSMON_CONFIG");
+    sub->add_option("--rules", rules_request.rule_globs,
+                    "Rule files to use instead of the config's (a glob, relative to the "
+                    "current directory; may be repeated)")
+        ->allow_extra_args(false);
+  };
+  CLI::App* rules_test =
+      rules->add_subcommand("test", "Print the rules that fire on each TEXT (or stdin line)");
+  add_rules_options(rules_test);
+  std::vector<std::string> field_names;
+  for (const auto& entry : core::kFieldNames) field_names.emplace_back(entry.name);
+  rules_test->add_option("--field", rules_field, "Which field of an item each text is")
+      ->check(CLI::IsMember(field_names))
+      ->capture_default_str();
+  rules_test->add_option("--source", rules_request.source,
+                         "Match as an item of this source (rules limited to other sources do "
+                         "not fire; without it, no source-limited rule fires)");
+  rules_test->add_flag("--explain", rules_request.explain,
+                       "Show where each rule matched: field, byte span and the text");
+  rules_test->add_flag("--json", rules_request.json,
+                       "One JSON object per text: {\"text\", \"matches\": [{\"rule\", "
+                       "\"field\", \"span\": [begin, end]}]} (UTF-8 byte offsets)");
+  rules_test->add_option("text", rules_request.texts, "Headlines to try (default: stdin lines)");
+  rules_test->footer(
+      "Examples:\n"
+      "  newsmon rules test --rules 'rules/*.yaml' 'Kazakhstan joins the Middle Corridor'\n"
+      "  newsmon rules test --explain --field summary < summaries.txt\n"
+      "  newsmon rules test --config /etc/newsmon/newsmon.yaml --source bbc-asia --json TEXT\n"
+      "Exit 0 whether or not anything matched; 2 when the rules have errors.");
+  CLI::App* rules_check =
+      rules->add_subcommand("check", "Compile every rule and run every rule's own examples");
+  add_rules_options(rules_check);
+  rules_check->footer(
+      "Examples:\n"
+      "  newsmon rules check --rules 'rules/*.yaml'\n"
+      "  newsmon rules check --config /etc/newsmon/newsmon.yaml\n"
+      "Prints each error and each failing example with file:line; exit 0 when all pass, 2 "
+      "otherwise.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -151,6 +201,14 @@ int Main(int argc, char** argv) {
   }
 
   if (run->parsed()) return Run(options);
+  if (rules->parsed()) {
+    if (!rules_request.config_file && rules_request.rule_globs.empty()) {
+      rules_request.config_file = kDefaultConfig;
+    }
+    rules_request.field = *core::ParseEnum<core::Field>(core::kFieldNames, rules_field);
+    return rules_test->parsed() ? RulesTest(rules_request, std::cin, std::cout, std::cerr)
+                                : RulesCheck(rules_request, std::cout, std::cerr);
+  }
   if (fetch->parsed()) {
     if (fetch_request.input && !fetch_request.config_file) {
       std::cerr << "newsmon fetch: --input needs --config and a SOURCE name\n";

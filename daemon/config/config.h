@@ -15,6 +15,7 @@
 
 #include "daemon/core/diagnostic.h"
 #include "daemon/core/enum_names.h"
+#include "daemon/core/rule.h"
 #include "daemon/core/sink.h"
 #include "daemon/core/source.h"
 
@@ -51,6 +52,7 @@ struct Config {
   ListenAddress listen;
   LogSettings log;
   std::vector<std::filesystem::path> rule_files;  // resolved from `rules:` globs, sorted
+  std::vector<core::RuleSpec> rules;              // read from rule_files, in file order
   std::vector<core::SinkSpec> sinks;              // a single `log` sink when none is set
   std::vector<core::Source> sources;              // `sources:` then included files, in order
 };
@@ -78,5 +80,26 @@ LoadResult LoadConfig(const std::filesystem::path& file, const Environment& env)
 // anchors its relative paths. For tests and fuzzing.
 LoadResult LoadConfigFromString(const std::string& text, const std::filesystem::path& file,
                                 const Environment& env);
+
+struct RuleFilesResult {
+  std::vector<core::RuleSpec> rules;          // complete only when ok()
+  std::vector<core::Diagnostic> diagnostics;  // errors and warnings, in reading order
+  bool ok() const { return !core::HasErrors(diagnostics); }
+};
+
+// Reads rule files, each a YAML map with one key, `rules:`, a list of rules (README, "Rules").
+// Checks their shape: known keys, types, field and severity names, unique names across all
+// files, at least one keyword or pattern. Strings are read literally (no ${VAR}: regexes use
+// '$'). Regexes and phrases are checked when the rules are compiled (rules::Build).
+RuleFilesResult LoadRuleFiles(std::span<const std::filesystem::path> files);
+
+// Reports every rule's `sources` and `notify` entry that names no source or sink of `config`.
+void CheckRuleReferences(const Config& config, std::span<const core::RuleSpec> rules,
+                         std::vector<core::Diagnostic>& out);
+
+// Expands glob patterns given on the command line, relative to the current directory, into
+// sorted, unique paths; problems as for the config's `rules:` globs.
+std::vector<std::filesystem::path> ExpandGlobs(std::span<const std::string> patterns,
+                                               std::vector<core::Diagnostic>& out);
 
 }  // namespace newsmon::config

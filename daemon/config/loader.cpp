@@ -85,15 +85,6 @@ std::optional<std::size_t> Base64Length(std::string_view text) {
   return text.size() / 4 * 3 - padding;
 }
 
-core::Diagnostic FileError(const std::filesystem::path& file, std::string message) {
-  core::Diagnostic d;
-  d.file = file.string();
-  d.message = std::move(message);
-  return d;
-}
-
-std::string ErrnoText() { return std::strerror(errno); }
-
 // Settings given in `defaults` or in a source; unset fields fall through to the next level.
 struct SourceSettings {
   std::optional<core::SourceKind> kind;
@@ -115,7 +106,7 @@ class Loader {
     Config config;
     config.file = file;
     YamlReader reader(file, env_, out_);
-    auto parsed = Parse(text, file);
+    auto parsed = ParseYaml(text, file, out_);
     if (!parsed) return config;
     // Read through const references: yaml-cpp's non-const operator[] inserts keys.
     const YAML::Node& doc = *parsed;
@@ -158,18 +149,6 @@ class Loader {
   }
 
  private:
-  std::optional<YAML::Node> Parse(const std::string& text, const std::filesystem::path& file) {
-    try {
-      return YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-      core::Diagnostic d = FileError(file, "invalid YAML: " + e.msg);
-      if (e.mark.line >= 0) d.line = e.mark.line + 1;
-      if (e.mark.column >= 0) d.column = e.mark.column + 1;
-      out_.push_back(std::move(d));
-      return std::nullopt;
-    }
-  }
-
   void ReadListen(YamlReader& reader, const YAML::Node& node, ListenAddress& listen) {
     auto text = reader.String(node, "listen");
     if (!text) return;
@@ -408,7 +387,7 @@ class Loader {
       out_.push_back(FileError(file, "cannot read included file: " + ErrnoText()));
       return;
     }
-    auto parsed = Parse(*text, file);
+    auto parsed = ParseYaml(*text, file, out_);
     if (!parsed) return;
     const YAML::Node& root = *parsed;
     YamlReader reader(file, env_, out_);
@@ -567,6 +546,11 @@ LoadResult LoadConfigFromString(const std::string& text, const std::filesystem::
   LoadResult result;
   Loader loader(env, result.diagnostics);
   result.config = loader.Load(text, file);
+  auto rules = LoadRuleFiles(result.config.rule_files);
+  result.diagnostics.insert(result.diagnostics.end(), rules.diagnostics.begin(),
+                            rules.diagnostics.end());
+  result.config.rules = std::move(rules.rules);
+  CheckRuleReferences(result.config, result.config.rules, result.diagnostics);
   return result;
 }
 

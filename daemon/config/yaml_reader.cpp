@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -34,6 +35,47 @@ std::optional<std::string> ReadWholeFile(const std::filesystem::path& file) {
   } catch (const std::ios_base::failure&) {
     return std::nullopt;
   }
+}
+
+core::Diagnostic FileError(const std::filesystem::path& file, std::string message) {
+  return core::Diagnostic{.file = file.string(), .message = std::move(message)};
+}
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+std::optional<YAML::Node> ParseYaml(const std::string& text, const std::filesystem::path& file,
+                                    std::vector<core::Diagnostic>& out) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    core::Diagnostic d = FileError(file, "invalid YAML: " + e.msg);
+    if (e.mark.line >= 0) d.line = e.mark.line + 1;
+    if (e.mark.column >= 0) d.column = e.mark.column + 1;
+    out.push_back(std::move(d));
+    return std::nullopt;
+  }
+}
+
+std::optional<core::Diagnostic> GlobInto(const std::string& pattern, const std::string& resolved,
+                                         std::set<std::filesystem::path>& found) {
+  glob_t matches{};
+  // No GLOB_ERR: a wildcard under a directory that does not exist is "no match".
+  int rc = ::glob(resolved.c_str(), 0, nullptr, &matches);
+  std::optional<core::Diagnostic> problem;
+  if (rc == 0) {
+    for (std::size_t i = 0; i < matches.gl_pathc; ++i) found.insert(matches.gl_pathv[i]);
+  } else if (rc == GLOB_NOMATCH && HasWildcard(pattern)) {
+    problem = core::Diagnostic{
+        .severity = core::Severity::kWarning,
+        .message = "'" + pattern + "' matches no file (looked for " + resolved + ")"};
+  } else if (rc == GLOB_NOMATCH) {
+    problem = core::Diagnostic{.message = "file '" + pattern + "' does not exist (looked for " +
+                                          resolved + ")"};
+  } else {
+    problem = core::Diagnostic{.message = "cannot list '" + resolved + "'"};
+  }
+  ::globfree(&matches);
+  return problem;
 }
 
 std::string_view Describe(const YAML::Node& node) {
@@ -132,6 +174,7 @@ std::optional<std::string> YamlReader::Scalar(const YAML::Node& node, const std:
     Error(node, path, "expected " + std::string(expected) + ", got " + std::string(Describe(node)));
     return std::nullopt;
   }
+  if (!env_) return node.Scalar();  // a file read literally (rule files)
   std::string error;
   auto expanded = ExpandVariables(node.Scalar(), env_, error);
   if (!expanded) Error(node, path, error);
@@ -251,22 +294,9 @@ std::vector<std::filesystem::path> YamlReader::Glob(const YAML::Node& node,
   for (const auto& [entry, entry_path] : entries) {
     auto pattern = String(entry, entry_path);
     if (!pattern) continue;
-    std::string resolved = Resolve(*pattern).string();
-    glob_t matches{};
-    // No GLOB_ERR: a wildcard under a directory that does not exist is "no match".
-    int rc = ::glob(resolved.c_str(), 0, nullptr, &matches);
-    if (rc == 0) {
-      for (std::size_t i = 0; i < matches.gl_pathc; ++i) found.insert(matches.gl_pathv[i]);
-    } else if (rc == GLOB_NOMATCH && HasWildcard(*pattern)) {
-      Warning(entry, entry_path,
-              "'" + *pattern + "' matches no file (looked for " + resolved + ")");
-    } else if (rc == GLOB_NOMATCH) {
-      Error(entry, entry_path,
-            "file '" + *pattern + "' does not exist (looked for " + resolved + ")");
-    } else {
-      Error(entry, entry_path, "cannot list '" + resolved + "'");
+    if (auto problem = GlobInto(*pattern, Resolve(*pattern).string(), found)) {
+      Report(problem->severity, entry, entry_path, std::move(problem->message));
     }
-    ::globfree(&matches);
   }
   return {found.begin(), found.end()};
 }

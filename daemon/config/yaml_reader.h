@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,7 +23,7 @@
 namespace newsmon::config {
 
 // Not thread-safe; one reader per file being read. Holds references to `env` and `out`,
-// which must outlive it.
+// which must outlive it. With an empty `env`, strings are read literally (no ${VAR}).
 class YamlReader {
  public:
   YamlReader(std::filesystem::path file, const Environment& env,
@@ -93,6 +94,21 @@ class YamlReader {
 
 // The whole content of `file`, or nullopt (errno set) when it cannot be read.
 std::optional<std::string> ReadWholeFile(const std::filesystem::path& file);
+
+// A diagnostic about a whole file.
+core::Diagnostic FileError(const std::filesystem::path& file, std::string message);
+// strerror(errno).
+std::string ErrnoText();
+
+// The YAML document in `text`, or nullopt after reporting the syntax error with its place.
+std::optional<YAML::Node> ParseYaml(const std::string& text, const std::filesystem::path& file,
+                                    std::vector<core::Diagnostic>& out);
+
+// Adds the paths matching `resolved` (the absolute form of `pattern`) to `found`. Returns
+// the problem to report, if any (severity and message only): a plain path that does not
+// exist is an error, a wildcard matching nothing a warning.
+std::optional<core::Diagnostic> GlobInto(const std::string& pattern, const std::string& resolved,
+                                         std::set<std::filesystem::path>& found);
 
 // The shape of a node in words, for messages: "a map", "a list", "empty", "a string".
 std::string_view Describe(const YAML::Node& node);
