@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "daemon/app/cli.h"
+#include "daemon/app/rules_cli.h"
 #include "daemon/config/config.h"
 #include "daemon/config/text.h"
 #include "daemon/core/diagnostic.h"
@@ -42,7 +43,7 @@ std::optional<std::string> ReadFile(const std::string& path, std::string* error)
   return std::move(bytes).str();
 }
 
-nlohmann::ordered_json ItemJson(const core::Item& item) {
+nlohmann::ordered_json ItemJson(const core::Item& item, const std::vector<core::Match>& matches) {
   auto optional = [](const std::optional<std::string>& value) {
     return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
   };
@@ -55,13 +56,23 @@ nlohmann::ordered_json ItemJson(const core::Item& item) {
   out["summary"] = optional(item.summary);
   out["author"] = optional(item.author);
   out["categories"] = item.categories;
-  out["matches"] = nlohmann::ordered_json::array();  // filled once rules exist
+  out["matches"] = nlohmann::ordered_json::array();
+  for (const auto& m : matches) {
+    out["matches"].push_back({{"rule", m.rule},
+                              {"field", core::NameOf<core::Field>(core::kFieldNames, m.field)},
+                              {"span", {m.begin, m.end}}});
+  }
   return out;
 }
 
-void PrintItems(const core::Feed& feed, const std::string& charset, bool json, std::ostream& out) {
+// `rules` may be null (a bare file: no config, no rules).
+void PrintItems(const core::Feed& feed, const std::string& charset, const rules::RuleSet* rules,
+                std::string_view source, bool json, std::ostream& out) {
+  auto match = [&](const core::Item& item) {
+    return rules ? rules->Match(item, source) : std::vector<core::Match>();
+  };
   if (json) {
-    for (const auto& item : feed.items) out << ItemJson(item).dump() << '\n';
+    for (const auto& item : feed.items) out << ItemJson(item, match(item)).dump() << '\n';
     return;
   }
   out << (feed.title.empty() ? "(untitled)" : feed.title) << " — "
@@ -73,6 +84,14 @@ void PrintItems(const core::Feed& feed, const std::string& charset, bool json, s
         << (item.published ? core::FormatRfc3339(*item.published) : std::string(20, ' ')) << "  "
         << item.title << '\n';
     if (item.link) out << std::string(22, ' ') << *item.link << '\n';
+    auto matches = match(item);
+    if (!matches.empty()) {
+      out << std::string(22, ' ') << "matches:";
+      for (std::size_t i = 0; i < matches.size(); ++i) {
+        out << (i == 0 ? " " : ", ") << matches[i].rule;
+      }
+      out << '\n';
+    }
   }
 }
 
@@ -87,6 +106,7 @@ struct Job {
 int Fetch(const FetchRequest& request, std::ostream& out, std::ostream& err) {
   Job job;
   config::Config config;  // owns the selectors job.options points at
+  std::shared_ptr<const rules::RuleSet> rules;
   if (!request.config_file) {
     if (request.kind == core::SourceKind::kHtml) {
       err << "newsmon fetch: an HTML page needs its selectors: describe it as a source in a "
@@ -106,6 +126,11 @@ int Fetch(const FetchRequest& request, std::ostream& out, std::ostream& err) {
       return kExitUsage;
     }
     config = std::move(loaded.config);
+    rules = BuildRules(config, loaded.diagnostics);
+    if (!rules) {
+      for (const auto& d : loaded.diagnostics) err << core::Format(d) << '\n';
+      return kExitUsage;
+    }
     const core::Source* source = nullptr;
     std::vector<std::string_view> names;
     for (const auto& s : config.sources) {
@@ -149,7 +174,7 @@ int Fetch(const FetchRequest& request, std::ostream& out, std::ostream& err) {
     err << "newsmon fetch: " << job.label << ": " << result.error << '\n';
     return kExitFailure;
   }
-  PrintItems(*result.feed, result.charset, request.json, out);
+  PrintItems(*result.feed, result.charset, rules.get(), job.options.source_name, request.json, out);
   return kExitOk;
 }
 

@@ -79,7 +79,8 @@ LoadedRules Load(const RulesRequest& request, std::ostream& err) {
   }
   for (const auto& d : diagnostics) err << core::Format(d) << '\n';
   if (!out.rules) {
-    err << "newsmon rules: " << core::CountErrors(diagnostics) << " errors in the rules\n";
+    std::size_t errors = core::CountErrors(diagnostics);
+    err << "newsmon rules: " << errors << (errors == 1 ? " error" : " errors") << '\n';
   }
   return out;
 }

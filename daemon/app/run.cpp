@@ -50,11 +50,11 @@ int RunDaemon(const config::Config& config, spdlog::logger& log) {
               config::FormatDuration(source.interval), source.enabled ? "" : " (disabled)");
   }
   log.info(
-      "newsmon {} started: config {}, {} sources ({} enabled), {} rule files, {} sinks, "
+      "newsmon {} started: config {}, {} sources ({} enabled), {} rules in {} files, {} sinks, "
       "state in {}",
       core::kVersion, config.file.string(), config.sources.size(),
-      config::EnabledSourceCount(config), config.rule_files.size(), config.sinks.size(),
-      config.state_dir.string());
+      config::EnabledSourceCount(config), config.rules.size(), config.rule_files.size(),
+      config.sinks.size(), config.state_dir.string());
   io.run();
   log.info("stopped");
   return 0;

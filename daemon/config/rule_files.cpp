@@ -28,6 +28,11 @@ bool IsLabelName(std::string_view name) {
   });
 }
 
+// "rule 'x': fields" once the rule has a name, "rules[2].fields" before.
+std::string Key(const std::string& rule_path, std::string_view key) {
+  return rule_path + (rule_path.starts_with("rule '") ? ": " : ".") + std::string(key);
+}
+
 class RuleFileReader {
  public:
   RuleFileReader(std::vector<core::RuleSpec>& rules, std::vector<core::Diagnostic>& out)
@@ -87,39 +92,40 @@ class RuleFileReader {
       }
     }
     if (node["description"]) {
-      rule.description = reader.String(node["description"], path + ".description").value_or("");
+      rule.description = reader.String(node["description"], Key(path, "description")).value_or("");
     }
-    rule.keywords = Entries(reader, node["keywords"], path + ".keywords");
-    rule.patterns = Entries(reader, node["patterns"], path + ".patterns");
-    rule.all = Entries(reader, node["all"], path + ".all");
-    rule.none = Entries(reader, node["none"], path + ".none");
+    rule.keywords = Entries(reader, node["keywords"], Key(path, "keywords"));
+    rule.patterns = Entries(reader, node["patterns"], Key(path, "patterns"));
+    rule.all = Entries(reader, node["all"], Key(path, "all"));
+    rule.none = Entries(reader, node["none"], Key(path, "none"));
     if (node["case_sensitive"]) {
       rule.case_sensitive =
-          reader.Bool(node["case_sensitive"], path + ".case_sensitive").value_or(false);
+          reader.Bool(node["case_sensitive"], Key(path, "case_sensitive")).value_or(false);
     }
-    if (node["fields"]) rule.fields = Fields(reader, node["fields"], path + ".fields");
-    rule.sources = Names(reader, node["sources"], path + ".sources");
-    rule.notify = Names(reader, node["notify"], path + ".notify");
+    if (node["fields"]) rule.fields = Fields(reader, node["fields"], Key(path, "fields"));
+    rule.sources = Names(reader, node["sources"], Key(path, "sources"));
+    rule.notify = Names(reader, node["notify"], Key(path, "notify"));
     if (node["severity"]) {
       rule.severity = reader
-                          .EnumValue<core::RuleSeverity>(node["severity"], path + ".severity",
+                          .EnumValue<core::RuleSeverity>(node["severity"], Key(path, "severity"),
                                                          core::kRuleSeverityNames)
                           .value_or(rule.severity);
     }
     if (node["labels"]) {
-      if (auto labels = reader.StringMap(node["labels"], path + ".labels")) {
+      if (auto labels = reader.StringMap(node["labels"], Key(path, "labels"))) {
         for (const auto& [name, value] : *labels) {
           if (!IsLabelName(name)) {
-            reader.Error(node["labels"][name], path + ".labels." + name,
+            reader.Error(node["labels"][name], Key(path, "labels.") + name,
                          "label names are letters, digits and '_', not starting with a digit");
           }
         }
         rule.labels = std::move(*labels);
       }
     }
-    if (node["tests"] && reader.ExpectMap(node["tests"], path + ".tests", kTestKeys)) {
-      rule.examples_match = Entries(reader, node["tests"]["match"], path + ".tests.match");
-      rule.examples_no_match = Entries(reader, node["tests"]["no_match"], path + ".tests.no_match");
+    if (node["tests"] && reader.ExpectMap(node["tests"], Key(path, "tests"), kTestKeys)) {
+      rule.examples_match = Entries(reader, node["tests"]["match"], Key(path, "tests.match"));
+      rule.examples_no_match =
+          Entries(reader, node["tests"]["no_match"], Key(path, "tests.no_match"));
     }
     if (rule.keywords.empty() && rule.patterns.empty()) {
       reader.Error(node, path, "has no keywords and no patterns, so it can never fire");

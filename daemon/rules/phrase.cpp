@@ -120,7 +120,7 @@ std::optional<PhraseRegex> CompilePhrase(std::string_view phrase, std::string& e
   while (at < phrase.size()) {
     auto [cp, length] = DecodeAt(phrase, at);
     if (cp == kInvalid) {
-      error = "is not valid UTF-8";
+      error = "not valid UTF-8";
       return std::nullopt;
     }
     std::string_view encoded = phrase.substr(at, length);
@@ -132,7 +132,7 @@ std::optional<PhraseRegex> CompilePhrase(std::string_view phrase, std::string& e
       continue;
     }
     if (cp < 0x20 || cp == 0x7F) {
-      error = "contains a control character";
+      error = "a control character is not allowed";
       return std::nullopt;
     }
     if (star_ended) {
@@ -175,7 +175,7 @@ std::optional<PhraseRegex> CompilePhrase(std::string_view phrase, std::string& e
     }
   }
   if (core.empty()) {
-    error = "is empty";
+    error = "empty phrase";
     return std::nullopt;
   }
   if (core.back() == '\x01') {

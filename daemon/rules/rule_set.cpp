@@ -93,7 +93,7 @@ class Builder {
     std::string error;
     auto phrase = CompilePhrase(entry.text, error);
     if (!phrase) {
-      Error(spec, entry, key, "phrase '" + entry.text + "' " + error);
+      Error(spec, entry, key, "phrase '" + entry.text + "': " + error);
       return std::nullopt;
     }
     auto term = Regex(spec, phrase->core, entry, key);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -50,8 +51,10 @@ TEST(CliTest, CheckAcceptsTheShippedConfig) {
   auto r = RunProcess({kBinary, "check", "--config", kSourceDir + "/config/newsmon.yaml"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
-  EXPECT_EQ(r.out, kSourceDir +
-                       "/config/newsmon.yaml: OK (9 sources, 9 enabled; 3 rule files; 1 sinks)\n");
+  EXPECT_TRUE(std::regex_match(
+      r.out, std::regex(".*/config/newsmon.yaml: OK \\(9 sources, 9 enabled; 3 rule files, [0-9]+ "
+                        "rules; 1 sinks\\)\n")))
+      << r.out;
 }
 
 // The shipped config, installed by `cmake --install`, is valid where it lands: its relative
@@ -64,7 +67,10 @@ TEST(CliTest, InstalledConfigIsValid) {
   std::string config = (dir.path() / "etc/newsmon/newsmon.yaml").string();
   auto r = RunProcess({(dir.path() / "usr/bin/newsmon").string(), "check", "--config", config});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, config + ": OK (9 sources, 9 enabled; 3 rule files; 1 sinks)\n");
+  EXPECT_TRUE(std::regex_match(
+      r.out, std::regex(".*/etc/newsmon/newsmon.yaml: OK \\(9 sources, 9 enabled; 3 rule files, "
+                        "[0-9]+ rules; 1 sinks\\)\n")))
+      << r.out;
 }
 
 TEST(CliTest, CheckReportsThreeMistakesWithFileAndLine) {
@@ -102,7 +108,8 @@ TEST(CliTest, ConfigPathComesFromTheEnvironmentToo) {
   TempDir dir;
   auto r = RunProcess({kBinary, "check"}, {"NEWSMON_CONFIG=" + WriteConfig(dir)});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(Contains(r.out, ": OK (1 sources, 1 enabled; 0 rule files; 1 sinks)")) << r.out;
+  EXPECT_TRUE(Contains(r.out, ": OK (1 sources, 1 enabled; 0 rule files, 0 rules; 1 sinks)"))
+      << r.out;
 }
 
 TEST(CliTest, VersionPrintsTheVersion) {
@@ -174,7 +181,7 @@ void StartAndStop(int signal, const std::string& signal_name) {
   daemon.Signal(signal);
   EXPECT_EQ(daemon.Wait(10s), 0) << daemon.err();
   EXPECT_TRUE(Contains(daemon.err(), "received " + signal_name + ", stopping")) << daemon.err();
-  EXPECT_TRUE(Contains(daemon.err(), "1 sources (1 enabled), 0 rule files, 1 sinks"));
+  EXPECT_TRUE(Contains(daemon.err(), "1 sources (1 enabled), 0 rules in 0 files, 1 sinks"));
   struct stat st {};
   EXPECT_EQ(::stat((dir.path() / "state").c_str(), &st), 0) << "state_dir not created";
 }

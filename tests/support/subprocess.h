@@ -17,16 +17,18 @@ struct ProcessResult {
   std::string err;     // everything written to stderr
 };
 
-// Runs `argv` with `env` added to the environment, waits for it to exit, and kills it
-// (failing the test) if it runs past `deadline`.
+// Runs `argv` with `env` added to the environment and stdin read from `stdin_path`, waits
+// for it to exit, and kills it (failing the test) if it runs past `deadline`.
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env = {},
-                         std::chrono::milliseconds deadline = std::chrono::seconds(30));
+                         std::chrono::milliseconds deadline = std::chrono::seconds(30),
+                         const std::string& stdin_path = "/dev/null");
 
 // A child that keeps running while the test talks to it.
 class Child {
  public:
-  Child(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+  Child(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+        const std::string& stdin_path = "/dev/null");
   ~Child();  // kills the child if it is still running
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
