@@ -29,8 +29,11 @@ std::pair<char32_t, std::size_t> DecodeAt(std::string_view text, std::size_t at)
   return {cp, length};
 }
 
+// An invalid byte counts as a word character: no boundary next to it. The Sets' loose
+// boundary classes cannot match an invalid byte either, so both paths agree (and the
+// parse stage never hands rules invalid UTF-8 anyway).
 bool IsWordCodePoint(std::string_view encoded, char32_t cp) {
-  if (cp == kInvalid) return false;
+  if (cp == kInvalid) return true;
   if (cp < 0x80) return std::isalnum(static_cast<int>(cp)) || cp == '_';
   static const RE2 word(R"([\p{L}\p{N}\p{M}_])");
   return RE2::FullMatch(encoded, word);
@@ -94,14 +97,14 @@ bool WordCharBefore(std::string_view text, std::size_t at) {
     --start;
   }
   auto [cp, length] = DecodeAt(text, start);
-  if (start + length != at) return false;  // not a whole code point: invalid bytes
+  if (start + length != at) return true;  // not a whole code point: invalid bytes
   return IsWordCodePoint(text.substr(start, length), cp);
 }
 
 std::size_t WordEnd(std::string_view text, std::size_t at) {
   while (at < text.size()) {
     auto [cp, length] = DecodeAt(text, at);
-    if (!IsWordCodePoint(text.substr(at, length), cp)) break;
+    if (cp == kInvalid || !IsWordCodePoint(text.substr(at, length), cp)) break;
     at += length;
   }
   return at;

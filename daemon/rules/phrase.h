@@ -34,7 +34,8 @@ struct PhraseRegex {
 // nullopt with `error` set when the phrase is empty, not UTF-8 or misuses '*'.
 std::optional<PhraseRegex> CompilePhrase(std::string_view phrase, std::string& error);
 
-// Whether the code point at `text[at]` (or ending just before `at`) is a word character.
+// Whether the code point at `text[at]` (or ending just before `at`) is a word character;
+// true for an invalid byte (no word boundary next to one).
 bool WordCharAt(std::string_view text, std::size_t at);
 bool WordCharBefore(std::string_view text, std::size_t at);
 // The end of the word that continues at `at`.

@@ -50,7 +50,7 @@ struct CompiledRule {
 };
 
 struct FieldSet {
-  std::unique_ptr<RE2::Set> set;
+  std::unique_ptr<RE2::Set> set;       // null when BuildOptions::use_sets is false
   std::vector<std::uint32_t> rule_of;  // Set index -> rule index
 };
 
@@ -58,8 +58,7 @@ std::string Describe(const core::RuleSpec& spec) { return "rule '" + spec.name +
 
 class Builder {
  public:
-  Builder(const BuildOptions& options, std::vector<core::Diagnostic>& out)
-      : options_(options), out_(out) {}
+  explicit Builder(std::vector<core::Diagnostic>& out) : out_(out) {}
 
   CompiledRule Compile(const core::RuleSpec& spec) {
     CompiledRule rule;
@@ -111,6 +110,11 @@ class Builder {
     options.set_log_errors(false);
     options.set_case_sensitive(spec.case_sensitive);
     Term term{.re = std::make_unique<RE2>(pattern, options)};
+    if (term.re->ok() && RE2::FullMatch("", *term.re)) {
+      Error(spec, entry, key,
+            "'" + entry.text + "' matches the empty string, so it would match every item");
+      return std::nullopt;
+    }
     if (term.re->ok()) return term;
     if (term.re->error_code() == RE2::ErrorPatternTooLarge) {
       Error(spec, entry, key,
@@ -149,7 +153,6 @@ class Builder {
                                     .message = std::move(message)});
   }
 
-  const BuildOptions& options_;
   std::vector<core::Diagnostic>& out_;
 };
 
@@ -190,9 +193,13 @@ std::vector<core::Match> RuleSet::Match(const FieldTexts& texts, std::string_vie
   const Compiled& c = *compiled_;
   for (std::size_t f = 0; f < core::kFieldCount; ++f) {
     const FieldSet& field = c.sets[f];
-    if (texts[f].empty() || field.set == nullptr) continue;
+    if (texts[f].empty() || field.rule_of.empty()) continue;
     RE2::Set::ErrorInfo info{};
-    if (field.set->Match(texts[f], &hits, &info)) {
+    if (field.set == nullptr) {
+      for (std::uint32_t rule : field.rule_of) {
+        candidates.emplace_back(rule, static_cast<std::uint8_t>(f));
+      }
+    } else if (field.set->Match(texts[f], &hits, &info)) {
       for (int index : hits) {
         candidates.emplace_back(field.rule_of[static_cast<std::size_t>(index)],
                                 static_cast<std::uint8_t>(f));
@@ -281,7 +288,7 @@ std::vector<ExampleFailure> RuleSet::CheckExamples() const {
 BuildResult Build(std::vector<core::RuleSpec> specs, const BuildOptions& options) {
   BuildResult result;
   auto compiled = std::make_unique<RuleSet::Compiled>();
-  Builder builder(options, result.diagnostics);
+  Builder builder(result.diagnostics);
   compiled->rules.reserve(specs.size());
   for (const auto& spec : specs) compiled->rules.push_back(builder.Compile(spec));
 
@@ -295,13 +302,15 @@ BuildResult Build(std::vector<core::RuleSpec> specs, const BuildOptions& options
       }
     }
     if (members.empty()) continue;
+    FieldSet& field = compiled->sets[f];
+    field.rule_of = members;
+    if (!options.use_sets) continue;
     RE2::Options set_options;
     set_options.set_log_errors(false);
     set_options.set_max_mem(options.set_max_mem > 0
                                 ? options.set_max_mem
                                 : kBaseSetMemory + kSetMemoryPerRule *
                                                        static_cast<std::int64_t>(members.size()));
-    FieldSet& field = compiled->sets[f];
     field.set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
     for (std::uint32_t r : members) {
       std::string error;
@@ -312,7 +321,6 @@ BuildResult Build(std::vector<core::RuleSpec> specs, const BuildOptions& options
                                       .key = Describe(specs[r]),
                                       .message = "cannot combine its triggers: " + error});
       }
-      field.rule_of.push_back(r);
     }
     if (!field.set->Compile()) {
       result.diagnostics.push_back(

@@ -27,6 +27,9 @@ struct BuildOptions {
   // for the rule count: 8 MiB plus 64 KiB per rule in the Set. A Set whose DFA still runs
   // out of memory on some text falls back to checking every rule of that field one by one.
   std::int64_t set_max_mem = 0;
+  // false: no Sets; every rule is checked one by one on every text. Slow; it is the path a
+  // DFA failure takes, kept selectable so tests can compare the two.
+  bool use_sets = true;
 };
 
 // The text of each field of one item, indexed by core::Field. Empty = absent.
