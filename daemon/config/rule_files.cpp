@@ -47,7 +47,7 @@ class RuleFileReader {
     auto parsed = ParseYaml(*text, file, out_);
     if (!parsed) return;
     const YAML::Node& root = *parsed;
-    YamlReader reader(file, Environment(), out_);
+    YamlReader reader(file, literal_, out_);
     if (!root.IsDefined() || root.IsNull()) {
       reader.Warning(root, "", "rule file is empty");
       return;
@@ -200,6 +200,7 @@ class RuleFileReader {
   std::vector<core::RuleSpec>& rules_;
   std::vector<core::Diagnostic>& out_;
   std::map<std::string, std::string> origins_;  // rule name -> "file:line", across files
+  const Environment literal_;                   // empty: strings are read without ${VAR}
 };
 
 // Reports `name` (at `at` in `rule`) unless it is one of `known`.

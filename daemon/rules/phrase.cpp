@@ -39,30 +39,18 @@ bool IsWordCodePoint(std::string_view encoded, char32_t cp) {
   return RE2::FullMatch(encoded, word);
 }
 
-// Between words: any run of these (the text side matches one or more).
+// Between words: any run of these (the text side matches one or more). Unicode White_Space
+// (ASCII controls, NEL, no-break and other spaces, line and paragraph separators), soft
+// hyphen, and hyphens, dashes and the minus sign.
 bool IsSeparator(char32_t cp) {
-  switch (cp) {
-    case ' ':
-    case '\t':
-    case '\n':
-    case '\r':
-    case '\f':
-    case '\v':
-    case '-':
-    case 0x00A0:
-    case 0x00AD:
-    case 0x1680:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-    case 0x2212:
-      return true;
-    default:
-      return (cp >= 0x2000 && cp <= 0x200A) || (cp >= 0x2010 && cp <= 0x2015);
-  }
+  return (cp >= 0x09 && cp <= 0x0D) || cp == ' ' || cp == '-' || cp == 0x0085 || cp == 0x00A0 ||
+         cp == 0x00AD || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+         (cp >= 0x2010 && cp <= 0x2015) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+         cp == 0x205F || cp == 0x2212 || cp == 0x3000;
 }
 constexpr std::string_view kSeparatorClass =
-    R"([\s\-\x{00A0}\x{00AD}\x{1680}\x{2000}-\x{200A}\x{2010}-\x{2015}\x{202F}\x{205F}\x{2212}\x{3000}]+)";
+    R"([\x09-\x0D \-\x{0085}\x{00A0}\x{00AD}\x{1680}\x{2000}-\x{200A}\x{2010}-\x{2015})"
+    R"(\x{2028}\x{2029}\x{202F}\x{205F}\x{2212}\x{3000}]+)";
 
 constexpr char32_t kApostrophes[] = {'\'',   '`',    0x00B4, 0x02BC, 0x2018,
                                      0x2019, 0x201A, 0x201B, 0x2032};

@@ -46,10 +46,13 @@ struct CompiledRule {
   std::vector<Term> triggers;  // keywords then patterns
   std::vector<Term> all;
   std::vector<Term> none;
-  std::string prefilter;  // every trigger's prefilter as one alternation, for the Sets
+  // Entries for the Sets: the keywords' loose forms as one alternation, then each pattern
+  // alone (an alternation could break: "\\Qa|b" runs to the end of the regex).
+  std::vector<std::string> prefilters;
 };
 
 struct FieldSet {
+  std::vector<std::uint32_t> rules;    // the rules reading this field, in order
   std::unique_ptr<RE2::Set> set;       // null when BuildOptions::use_sets is false
   std::vector<std::uint32_t> rule_of;  // Set index -> rule index
 };
@@ -62,33 +65,37 @@ class Builder {
 
   CompiledRule Compile(const core::RuleSpec& spec) {
     CompiledRule rule;
-    std::vector<std::string> prefilters;
+    std::vector<std::string> loose_keywords;
     for (std::size_t i = 0; i < spec.keywords.size(); ++i) {
       std::string key = "keywords[" + std::to_string(i) + "]";
-      if (auto term = Phrase(spec, spec.keywords[i], key, &prefilters)) {
+      if (auto term = Phrase(spec, spec.keywords[i], key, &loose_keywords)) {
         rule.triggers.push_back(std::move(*term));
       }
+    }
+    if (!loose_keywords.empty()) {
+      std::string alternation;
+      for (const auto& p : loose_keywords) {
+        if (!alternation.empty()) alternation += '|';
+        alternation += p;
+      }
+      rule.prefilters.push_back(std::move(alternation));
     }
     for (std::size_t i = 0; i < spec.patterns.size(); ++i) {
       std::string key = "patterns[" + std::to_string(i) + "]";
       if (auto term = Regex(spec, spec.patterns[i].text, spec.patterns[i], key)) {
         rule.triggers.push_back(std::move(*term));
-        prefilters.push_back(std::string(spec.case_sensitive ? "(?:" : "(?i:") +
-                             spec.patterns[i].text + ")");
+        // A flag prefix, not a group around it, for the same reason.
+        rule.prefilters.push_back((spec.case_sensitive ? "" : "(?i)") + spec.patterns[i].text);
       }
     }
     rule.all = Conditions(spec, spec.all, "all");
     rule.none = Conditions(spec, spec.none, "none");
-    for (const auto& p : prefilters) {
-      if (!rule.prefilter.empty()) rule.prefilter += '|';
-      rule.prefilter += p;
-    }
     return rule;
   }
 
  private:
   std::optional<Term> Phrase(const core::RuleSpec& spec, const core::RuleEntry& entry,
-                             const std::string& key, std::vector<std::string>* prefilters) {
+                             const std::string& key, std::vector<std::string>* loose) {
     std::string error;
     auto phrase = CompilePhrase(entry.text, error);
     if (!phrase) {
@@ -100,7 +107,7 @@ class Builder {
     term->boundary_before = phrase->boundary_before;
     term->boundary_after = phrase->boundary_after;
     term->extend_end = phrase->extend_end;
-    if (prefilters) prefilters->push_back(std::move(phrase->prefilter));
+    if (loose) loose->push_back(std::move(phrase->prefilter));
     return term;
   }
 
@@ -167,6 +174,7 @@ struct RuleSet::Compiled {
   std::vector<core::RuleSpec> specs;
   std::vector<CompiledRule> rules;  // parallel to specs
   std::array<FieldSet, core::kFieldCount> sets;
+  bool simulate_dfa_failure = false;  // BuildOptions::simulate_dfa_failure
   std::unordered_map<std::string_view, std::size_t> by_name;
 };
 
@@ -193,29 +201,34 @@ std::vector<core::Match> RuleSet::Match(const FieldTexts& texts, std::string_vie
   const Compiled& c = *compiled_;
   for (std::size_t f = 0; f < core::kFieldCount; ++f) {
     const FieldSet& field = c.sets[f];
-    if (texts[f].empty() || field.rule_of.empty()) continue;
-    RE2::Set::ErrorInfo info{};
-    if (field.set == nullptr) {
-      for (std::uint32_t rule : field.rule_of) {
+    if (texts[f].empty() || field.rules.empty()) continue;
+    auto all_rules_of_field = [&] {
+      for (std::uint32_t rule : field.rules) {
         candidates.emplace_back(rule, static_cast<std::uint8_t>(f));
       }
-    } else if (field.set->Match(texts[f], &hits, &info)) {
+    };
+    if (field.set == nullptr) {
+      all_rules_of_field();
+      continue;
+    }
+    RE2::Set::ErrorInfo info{};
+    bool failed = c.simulate_dfa_failure;
+    if (!failed && field.set->Match(texts[f], &hits, &info)) {
       for (int index : hits) {
         candidates.emplace_back(field.rule_of[static_cast<std::size_t>(index)],
                                 static_cast<std::uint8_t>(f));
       }
-    } else if (info.kind != RE2::Set::kNoError) {
+    } else if (failed || info.kind != RE2::Set::kNoError) {
       // The DFA ran out of memory: every rule reading this field is a candidate, confirmed
       // one by one below. Exact, only slower.
       dfa_fallbacks_.fetch_add(1, std::memory_order_relaxed);
-      for (std::uint32_t rule : field.rule_of) {
-        candidates.emplace_back(rule, static_cast<std::uint8_t>(f));
-      }
+      all_rules_of_field();
     }
   }
   std::vector<core::Match> matches;
   if (candidates.empty()) return matches;
   std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
   auto any_field_matches = [&](const core::RuleSpec& spec, const Term& term) {
     for (core::Field f : spec.fields) {
@@ -296,14 +309,14 @@ BuildResult Build(std::vector<core::RuleSpec> specs, const BuildOptions& options
     std::vector<std::uint32_t> members;
     for (std::uint32_t r = 0; r < specs.size(); ++r) {
       const auto& fields = specs[r].fields;
-      if (!compiled->rules[r].prefilter.empty() &&
+      if (!compiled->rules[r].prefilters.empty() &&
           std::find(fields.begin(), fields.end(), static_cast<core::Field>(f)) != fields.end()) {
         members.push_back(r);
       }
     }
     if (members.empty()) continue;
     FieldSet& field = compiled->sets[f];
-    field.rule_of = members;
+    field.rules = members;
     if (!options.use_sets) continue;
     RE2::Options set_options;
     set_options.set_log_errors(false);
@@ -313,13 +326,17 @@ BuildResult Build(std::vector<core::RuleSpec> specs, const BuildOptions& options
                                                        static_cast<std::int64_t>(members.size()));
     field.set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
     for (std::uint32_t r : members) {
-      std::string error;
-      if (field.set->Add(compiled->rules[r].prefilter, &error) < 0) {
-        // Each part compiled alone above; only a bug gets here.
-        result.diagnostics.push_back({.file = specs[r].file,
-                                      .line = specs[r].line,
-                                      .key = Describe(specs[r]),
-                                      .message = "cannot combine its triggers: " + error});
+      for (const auto& prefilter : compiled->rules[r].prefilters) {
+        std::string error;
+        if (field.set->Add(prefilter, &error) < 0) {
+          // Each part compiled alone above; only a bug gets here.
+          result.diagnostics.push_back({.file = specs[r].file,
+                                        .line = specs[r].line,
+                                        .key = Describe(specs[r]),
+                                        .message = "cannot combine its triggers: " + error});
+          continue;
+        }
+        field.rule_of.push_back(r);
       }
     }
     if (!field.set->Compile()) {
@@ -329,12 +346,13 @@ BuildResult Build(std::vector<core::RuleSpec> specs, const BuildOptions& options
                       std::string(core::NameOf<core::Field>(core::kFieldNames,
                                                             static_cast<core::Field>(f))) +
                       "' are too large together for RE2's memory budget (" +
-                      std::to_string(set_options.max_mem() >> 20) +
-                      " MiB): split long keyword lists or simplify patterns"});
+                      std::to_string(set_options.max_mem() >> 10) +
+                      " KiB): split long keyword lists or simplify patterns"});
     }
   }
   if (core::HasErrors(result.diagnostics)) return result;
   compiled->specs = std::move(specs);
+  compiled->simulate_dfa_failure = options.simulate_dfa_failure;
   for (std::size_t r = 0; r < compiled->specs.size(); ++r) {
     compiled->by_name.emplace(compiled->specs[r].name, r);
   }

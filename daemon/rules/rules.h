@@ -30,6 +30,11 @@ struct BuildOptions {
   // false: no Sets; every rule is checked one by one on every text. Slow; it is the path a
   // DFA failure takes, kept selectable so tests can compare the two.
   bool use_sets = true;
+  // Tests only: every Set match reports that its DFA ran out of memory, so the fallback and
+  // its count can be tested. (RE2 2022-06 checks at compile time that a Set's DFA budget
+  // holds many states of the largest size, and a many-match DFA that fills its cache resets
+  // it rather than failing, so a real failure needs a pathological budget.)
+  bool simulate_dfa_failure = false;
 };
 
 // The text of each field of one item, indexed by core::Field. Empty = absent.
