@@ -251,8 +251,8 @@ TEST(ConfigTest, RelativeStateDirResolvesAgainstTheConfigDirectory) {
 TEST(ConfigTest, RelativePathsResolveAgainstTheFileThatNamesThem) {
   TempDir dir;
   std::string secret = "whsec_" + ZeroBase64(32);
-  dir.Write("conf/rules/b.yaml", "rules: []\n");
-  dir.Write("conf/rules/a.yaml", "rules: []\n");
+  dir.Write("conf/rules/b.yaml", "rules:\n  - name: b\n    keywords: [b]\n");
+  dir.Write("conf/rules/a.yaml", "rules:\n  - name: a\n    keywords: [a]\n");
   dir.Write("conf/secrets/hook-url", "https://hooks.example/in\n");
   dir.Write("conf/secrets/hook-secret", secret + "\n");
   dir.Write("conf/sources.d/extra.yaml",
@@ -406,11 +406,11 @@ sources:
 
 TEST(ConfigTest, RuleGlobsGiveSortedUniqueFiles) {
   TempDir dir;
-  dir.Write("rules/zeta.yaml", "");
-  dir.Write("rules/alpha.yaml", "");
-  dir.Write("rules/mid.yaml", "");
+  dir.Write("rules/zeta.yaml", "rules:\n  - name: zeta\n    keywords: [zeta]\n");
+  dir.Write("rules/alpha.yaml", "rules:\n  - name: alpha\n    keywords: [alpha]\n");
+  dir.Write("rules/mid.yaml", "rules:\n  - name: mid\n    keywords: [mid]\n");
   dir.Write("rules/readme.md", "");
-  dir.Write("more/beta.yaml", "");
+  dir.Write("more/beta.yaml", "rules:\n  - name: beta\n    keywords: [beta]\n");
   path main = dir.Write("etc/newsmon.yaml", R"(rules:
   - ../rules/zeta.yaml
   - ../rules/*.yaml
@@ -426,6 +426,10 @@ sources:
   path d = dir.path();
   EXPECT_EQ(r.config.rule_files, (std::vector<path>{d / "more/beta.yaml", d / "rules/alpha.yaml",
                                                     d / "rules/mid.yaml", d / "rules/zeta.yaml"}));
+  // The rules themselves are read too, file by file in that order.
+  std::vector<std::string> names;
+  for (const auto& rule : r.config.rules) names.push_back(rule.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"beta", "alpha", "mid", "zeta"}));
 }
 
 TEST(ConfigTest, MissingPlainRuleFileIsAnError) {
@@ -594,7 +598,7 @@ sources:
 
 TEST(ConfigTest, VariablesExpandInEveryString) {
   TempDir dir;
-  path rule = dir.Write("rules/news.yaml", "rules: []\n");
+  path rule = dir.Write("rules/news.yaml", "rules:\n  - name: news\n    keywords: [news]\n");
   auto env = FakeEnv({{"STATE", "/data/newsmon"},
                       {"ADDR", "127.0.0.1:9999"},
                       {"LEVEL", "warn"},
