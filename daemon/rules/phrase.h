@@ -23,13 +23,17 @@ struct PhraseRegex {
   // (RE2's \b is ASCII-only and a Unicode class costs ~1,400 instructions) but checked on
   // each candidate by the flags below.
   std::string core;
-  // A looser regex for the rules' RE2::Set: it matches wherever `core` does with its
-  // boundaries (and sometimes more), using ASCII-only boundary classes that stay small.
+  // A looser regex for the rules' RE2::Set: on the text with a space in front
+  // (kPrefilterPadding), it matches wherever `core` does with its boundaries (and sometimes
+  // more), using boundary classes that stay small.
   std::string prefilter;
   bool boundary_before = false;  // the phrase starts with a word character
   bool boundary_after = false;   // it ends with one (and no '*')
   bool extend_end = false;       // it ends with '*': the match runs to the end of the word
 };
+
+// What the Set's texts start with: a prefilter needs a character before a keyword.
+inline constexpr char kPrefilterPadding = ' ';
 
 // nullopt with `error` set when the phrase is empty, not UTF-8 or misuses '*'.
 std::optional<PhraseRegex> CompilePhrase(std::string_view phrase, std::string& error);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 
 #include "daemon/rules/phrase.h"
@@ -20,6 +21,7 @@ constexpr std::int64_t kSetMemoryPerRule = 64 << 10;
 // One keyword, pattern or all/none entry, compiled. Find gives its leftmost match.
 struct Term {
   std::unique_ptr<RE2> re;
+  std::uint32_t id = 0;  // index in RuleSet::Compiled::terms
   bool boundary_before = false;
   bool boundary_after = false;
   bool extend_end = false;
@@ -42,49 +44,85 @@ struct Term {
   }
 };
 
+// Terms are shared: rules that use the same keyword or pattern point at one Term, so a
+// text is searched for it once however many rules carry it.
 struct CompiledRule {
-  std::vector<Term> triggers;  // keywords then patterns
-  std::vector<Term> all;
-  std::vector<Term> none;
-  // Entries for the Sets: the keywords' loose forms as one alternation, then each pattern
-  // alone (an alternation could break: "\\Qa|b" runs to the end of the regex).
+  std::vector<const Term*> triggers;  // keywords then patterns
+  std::vector<bool> padded;           // per trigger: its prefilter goes to the padded Set
+  std::vector<const Term*> all;
+  std::vector<const Term*> none;
+  // Entries for the Sets: each keyword's loose form, then each pattern. One entry each, not
+  // one alternation per rule: RE2::Set sorts its entries and factors their common literal
+  // prefixes into a trie, which keeps the DFA's states small however many rules there are.
+  // (A pattern could not share an alternation anyway: "\\Qa|b" runs to the end.)
   std::vector<std::string> prefilters;
 };
 
-struct FieldSet {
-  std::vector<std::uint32_t> rules;    // the rules reading this field, in order
-  std::unique_ptr<RE2::Set> set;       // null when BuildOptions::use_sets is false
-  std::vector<std::uint32_t> rule_of;  // Set index -> rule index
+// One RE2::Set and what its entries stand for.
+struct SetPart {
+  std::unique_ptr<RE2::Set> set;
+  bool padded = false;  // searched on the text with kPrefilterPadding in front
+  // Set index -> every (rule, trigger) with that prefilter: prefilters[i] of a rule belongs
+  // to its triggers[i]. Rules often share keywords; each distinct prefilter is one entry,
+  // which keeps the DFA's states small.
+  std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> entry_of;
 };
+
+struct FieldSet {
+  std::vector<std::uint32_t> rules;  // the rules reading this field, in order
+  // The Set searched on padded text (keywords, and patterns that do not anchor at the
+  // start), then the one searched on the text itself (patterns that do).
+  // Empty when BuildOptions::use_sets is false.
+  std::vector<SetPart> parts;
+};
+
+// A rule that may fire on a field: its prefilter for one trigger (or, without a Set, for
+// every trigger) matched there.
+struct Candidate {
+  std::uint32_t rule;
+  std::uint8_t field;
+  std::uint32_t trigger;  // kEveryTrigger: try them all
+  auto operator<=>(const Candidate&) const = default;
+};
+constexpr std::uint32_t kEveryTrigger = 0xFFFFFFFF;
 
 std::string Describe(const core::RuleSpec& spec) { return "rule '" + spec.name + "'"; }
 
+// Whether `pattern` may use the start of the text ("^", "\\A"), so that it must not be
+// searched on padded text. Errs on the side of yes ("\\Q^\\E"); "[^" is a class, not an
+// anchor.
+bool AnchorsAtStart(std::string_view pattern) {
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\') {
+      if (i + 1 < pattern.size() && pattern[i + 1] == 'A') return true;
+      ++i;
+    } else if (pattern[i] == '^' && (i == 0 || pattern[i - 1] != '[')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 class Builder {
  public:
-  explicit Builder(std::vector<core::Diagnostic>& out) : out_(out) {}
+  Builder(std::vector<std::unique_ptr<Term>>& terms, std::vector<core::Diagnostic>& out)
+      : terms_(terms), out_(out) {}
 
   CompiledRule Compile(const core::RuleSpec& spec) {
     CompiledRule rule;
-    std::vector<std::string> loose_keywords;
     for (std::size_t i = 0; i < spec.keywords.size(); ++i) {
       std::string key = "keywords[" + std::to_string(i) + "]";
-      if (auto term = Phrase(spec, spec.keywords[i], key, &loose_keywords)) {
-        rule.triggers.push_back(std::move(*term));
+      if (auto term = Phrase(spec, spec.keywords[i], key, &rule.prefilters)) {
+        rule.triggers.push_back(term);
+        rule.padded.push_back(true);
       }
-    }
-    if (!loose_keywords.empty()) {
-      std::string alternation;
-      for (const auto& p : loose_keywords) {
-        if (!alternation.empty()) alternation += '|';
-        alternation += p;
-      }
-      rule.prefilters.push_back(std::move(alternation));
     }
     for (std::size_t i = 0; i < spec.patterns.size(); ++i) {
       std::string key = "patterns[" + std::to_string(i) + "]";
       if (auto term = Regex(spec, spec.patterns[i].text, spec.patterns[i], key)) {
-        rule.triggers.push_back(std::move(*term));
-        // A flag prefix, not a group around it, for the same reason.
+        rule.triggers.push_back(term);
+        rule.padded.push_back(!AnchorsAtStart(spec.patterns[i].text));
+        // A flag prefix, not a group around it: "(?i:\\Qa)" would never close.
         rule.prefilters.push_back((spec.case_sensitive ? "" : "(?i)") + spec.patterns[i].text);
       }
     }
@@ -94,60 +132,77 @@ class Builder {
   }
 
  private:
-  std::optional<Term> Phrase(const core::RuleSpec& spec, const core::RuleEntry& entry,
-                             const std::string& key, std::vector<std::string>* loose) {
+  // Null after reporting a bad phrase. `loose` gets its prefilter.
+  const Term* Phrase(const core::RuleSpec& spec, const core::RuleEntry& entry,
+                     const std::string& key, std::vector<std::string>* loose) {
     std::string error;
     auto phrase = CompilePhrase(entry.text, error);
     if (!phrase) {
       Error(spec, entry, key, "phrase '" + entry.text + "': " + error);
-      return std::nullopt;
+      return nullptr;
     }
-    auto term = Regex(spec, phrase->core, entry, key);
-    if (!term) return std::nullopt;
+    if (loose) loose->push_back(phrase->prefilter);
+    std::string id = "p" + entry.text;
+    if (auto it = known_.find(id); it != known_.end()) return it->second;
+    auto term = Compile(spec, phrase->core, /*case_sensitive=*/false, entry, key);
+    if (!term) return nullptr;
     term->boundary_before = phrase->boundary_before;
     term->boundary_after = phrase->boundary_after;
     term->extend_end = phrase->extend_end;
-    if (loose) loose->push_back(std::move(phrase->prefilter));
-    return term;
+    return Keep(std::move(id), std::move(term));
   }
 
-  std::optional<Term> Regex(const core::RuleSpec& spec, const std::string& pattern,
-                            const core::RuleEntry& entry, const std::string& key) {
+  // Null after reporting a bad regex.
+  const Term* Regex(const core::RuleSpec& spec, const std::string& pattern,
+                    const core::RuleEntry& entry, const std::string& key) {
+    std::string id = (spec.case_sensitive ? "R" : "r") + pattern;
+    if (auto it = known_.find(id); it != known_.end()) return it->second;
+    auto term = Compile(spec, pattern, spec.case_sensitive, entry, key);
+    return term ? Keep(std::move(id), std::move(term)) : nullptr;
+  }
+
+  const Term* Keep(std::string id, std::unique_ptr<Term> term) {
+    term->id = static_cast<std::uint32_t>(terms_.size());
+    terms_.push_back(std::move(term));
+    return known_[std::move(id)] = terms_.back().get();
+  }
+
+  std::unique_ptr<Term> Compile(const core::RuleSpec& spec, const std::string& pattern,
+                                bool case_sensitive, const core::RuleEntry& entry,
+                                const std::string& key) {
     RE2::Options options;
     options.set_log_errors(false);
-    options.set_case_sensitive(spec.case_sensitive);
-    Term term{.re = std::make_unique<RE2>(pattern, options)};
-    if (term.re->ok() && RE2::FullMatch("", *term.re)) {
+    options.set_case_sensitive(case_sensitive);
+    auto term = std::make_unique<Term>();
+    term->re = std::make_unique<RE2>(pattern, options);
+    if (term->re->ok() && RE2::FullMatch("", *term->re)) {
       Error(spec, entry, key,
             "'" + entry.text + "' matches the empty string, so it would match every item");
-      return std::nullopt;
+      return nullptr;
     }
-    if (term.re->ok()) return term;
-    if (term.re->error_code() == RE2::ErrorPatternTooLarge) {
+    if (term->re->ok()) return term;
+    if (term->re->error_code() == RE2::ErrorPatternTooLarge) {
       Error(spec, entry, key,
             "'" + entry.text + "' is too large for RE2's memory budget (" +
                 std::to_string(options.max_mem() >> 20) +
                 " MiB): split it or use keywords with '*'");
     } else {
-      Error(spec, entry, key, "invalid regex '" + entry.text + "': " + term.re->error());
+      Error(spec, entry, key, "invalid regex '" + entry.text + "': " + term->re->error());
     }
-    return std::nullopt;
+    return nullptr;
   }
 
-  std::vector<Term> Conditions(const core::RuleSpec& spec,
-                               const std::vector<core::RuleEntry>& entries,
-                               const std::string& what) {
-    std::vector<Term> terms;
+  std::vector<const Term*> Conditions(const core::RuleSpec& spec,
+                                      const std::vector<core::RuleEntry>& entries,
+                                      const std::string& what) {
+    std::vector<const Term*> terms;
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const auto& entry = entries[i];
       std::string key = what + "[" + std::to_string(i) + "]";
-      std::optional<Term> term;
-      if (std::string_view(entry.text).starts_with(kRegexPrefix)) {
-        term = Regex(spec, entry.text.substr(kRegexPrefix.size()), entry, key);
-      } else {
-        term = Phrase(spec, entry, key, nullptr);
-      }
-      if (term) terms.push_back(std::move(*term));
+      const Term* term = std::string_view(entry.text).starts_with(kRegexPrefix)
+                             ? Regex(spec, entry.text.substr(kRegexPrefix.size()), entry, key)
+                             : Phrase(spec, entry, key, nullptr);
+      if (term) terms.push_back(term);
     }
     return terms;
   }
@@ -160,6 +215,8 @@ class Builder {
                                     .message = std::move(message)});
   }
 
+  std::vector<std::unique_ptr<Term>>& terms_;
+  std::unordered_map<std::string, const Term*> known_;  // kind + text -> the term
   std::vector<core::Diagnostic>& out_;
 };
 
@@ -172,8 +229,11 @@ bool AppliesTo(const core::RuleSpec& spec, std::string_view source) {
 
 struct RuleSet::Compiled {
   std::vector<core::RuleSpec> specs;
-  std::vector<CompiledRule> rules;  // parallel to specs
-  std::array<FieldSet, core::kFieldCount> sets;
+  std::vector<std::unique_ptr<Term>> terms;  // every distinct keyword, pattern, all/none
+  std::vector<CompiledRule> rules;           // parallel to specs
+  // Fields read by the same rules share one FieldSet (by default title and summary do):
+  // one DFA cache to fill and to pay for, not two.
+  std::array<std::shared_ptr<const FieldSet>, core::kFieldCount> sets;
   bool simulate_dfa_failure = false;  // BuildOptions::simulate_dfa_failure
   std::unordered_map<std::string_view, std::size_t> by_name;
 };
@@ -194,78 +254,110 @@ std::vector<core::Match> RuleSet::Match(const core::Item& item, std::string_view
 }
 
 std::vector<core::Match> RuleSet::Match(const FieldTexts& texts, std::string_view source) const {
-  // (rule, field) pairs whose prefilter fired; reused per thread to spare allocations.
-  thread_local std::vector<std::pair<std::uint32_t, std::uint8_t>> candidates;
+  // Reused per thread to spare allocations.
+  thread_local std::vector<Candidate> candidates;
   thread_local std::vector<int> hits;
+  thread_local std::string padded;
   candidates.clear();
   const Compiled& c = *compiled_;
   for (std::size_t f = 0; f < core::kFieldCount; ++f) {
-    const FieldSet& field = c.sets[f];
-    if (texts[f].empty() || field.rules.empty()) continue;
+    if (texts[f].empty() || c.sets[f] == nullptr) continue;
+    const FieldSet& field = *c.sets[f];
+    auto field_id = static_cast<std::uint8_t>(f);
     auto all_rules_of_field = [&] {
-      for (std::uint32_t rule : field.rules) {
-        candidates.emplace_back(rule, static_cast<std::uint8_t>(f));
-      }
+      for (std::uint32_t rule : field.rules) candidates.push_back({rule, field_id, kEveryTrigger});
     };
-    if (field.set == nullptr) {
+    if (field.parts.empty()) {
       all_rules_of_field();
       continue;
     }
-    RE2::Set::ErrorInfo info{};
-    bool failed = c.simulate_dfa_failure;
-    if (!failed && field.set->Match(texts[f], &hits, &info)) {
-      for (int index : hits) {
-        candidates.emplace_back(field.rule_of[static_cast<std::size_t>(index)],
-                                static_cast<std::uint8_t>(f));
+    for (const SetPart& part : field.parts) {
+      std::string_view text = texts[f];
+      if (part.padded) {
+        padded.assign(1, kPrefilterPadding);
+        padded.append(text);
+        text = padded;
       }
-    } else if (failed || info.kind != RE2::Set::kNoError) {
-      // The DFA ran out of memory: every rule reading this field is a candidate, confirmed
-      // one by one below. Exact, only slower.
-      dfa_fallbacks_.fetch_add(1, std::memory_order_relaxed);
-      all_rules_of_field();
+      RE2::Set::ErrorInfo info{};
+      bool failed = c.simulate_dfa_failure;
+      // First only whether anything matches: that stops at the first match and allocates
+      // nothing, while asking which entries matched allocates two arrays the size of the
+      // Set and scans to the end. Most texts match nothing.
+      if (!failed && !part.set->Match(text, nullptr, &info)) {
+        if (info.kind == RE2::Set::kNoError) continue;
+        failed = true;
+      }
+      if (!failed && part.set->Match(text, &hits, &info)) {
+        for (int index : hits) {
+          for (auto [rule, trigger] : part.entry_of[static_cast<std::size_t>(index)]) {
+            candidates.push_back({rule, field_id, trigger});
+          }
+        }
+      } else if (failed || info.kind != RE2::Set::kNoError) {
+        // The DFA ran out of memory: every rule reading this field is a candidate,
+        // confirmed one by one below. Exact, only slower.
+        dfa_fallbacks_.fetch_add(1, std::memory_order_relaxed);
+        all_rules_of_field();
+        break;
+      }
     }
   }
   std::vector<core::Match> matches;
   if (candidates.empty()) return matches;
   std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
-  auto any_field_matches = [&](const core::RuleSpec& spec, const Term& term) {
-    for (core::Field f : spec.fields) {
-      std::string_view text = texts[static_cast<std::size_t>(f)];
-      if (!text.empty() && term.Find(text)) return true;
+  // Each (term, field) is searched once per call, however many rules share the term.
+  thread_local std::vector<std::tuple<std::uint32_t, std::uint8_t, std::optional<Span>>> found;
+  found.clear();
+  auto find = [&](const Term& term, std::uint8_t f) {
+    for (const auto& [id, field, span] : found) {
+      if (id == term.id && field == f) return span;
     }
-    return false;
+    auto span = term.Find(texts[f]);
+    found.emplace_back(term.id, f, span);
+    return span;
+  };
+  auto any_field_matches = [&](const core::RuleSpec& spec, const Term* term) {
+    return std::any_of(spec.fields.begin(), spec.fields.end(), [&](core::Field f) {
+      auto field = static_cast<std::uint8_t>(f);
+      return !texts[field].empty() && find(*term, field);
+    });
   };
   for (std::size_t i = 0; i < candidates.size();) {
-    std::uint32_t r = candidates[i].first;
+    std::uint32_t r = candidates[i].rule;
     std::size_t group_end = i;
-    while (group_end < candidates.size() && candidates[group_end].first == r) ++group_end;
+    while (group_end < candidates.size() && candidates[group_end].rule == r) ++group_end;
     const core::RuleSpec& spec = c.specs[r];
     const CompiledRule& rule = c.rules[r];
-    std::optional<core::Match> found;
-    if (AppliesTo(spec, source)) {
-      for (std::size_t k = i; k < group_end && !found; ++k) {
-        std::string_view text = texts[candidates[k].second];
-        std::optional<Span> leftmost;
-        for (const Term& term : rule.triggers) {
-          auto span = term.Find(text);
-          if (span && (!leftmost || span->first < leftmost->first)) leftmost = span;
-        }
-        if (leftmost) {
-          found = core::Match{.rule = spec.name,
-                              .field = static_cast<core::Field>(candidates[k].second),
-                              .begin = leftmost->first,
-                              .end = leftmost->second};
+    std::optional<core::Match> fired;
+    // Fields in order; in each, only the triggers whose prefilter fired there can match.
+    for (std::size_t k = i; k < group_end && !fired && AppliesTo(spec, source);) {
+      std::uint8_t f = candidates[k].field;
+      std::optional<Span> leftmost;
+      auto consider = [&](const Term* term) {
+        auto span = find(*term, f);
+        if (span && (!leftmost || span->first < leftmost->first)) leftmost = span;
+      };
+      for (; k < group_end && candidates[k].field == f; ++k) {
+        if (candidates[k].trigger == kEveryTrigger) {
+          for (const Term* term : rule.triggers) consider(term);
+        } else {
+          consider(rule.triggers[candidates[k].trigger]);
         }
       }
+      if (leftmost) {
+        fired = core::Match{.rule = spec.name,
+                            .field = static_cast<core::Field>(f),
+                            .begin = leftmost->first,
+                            .end = leftmost->second};
+      }
     }
-    if (found &&
+    if (fired &&
         std::all_of(rule.all.begin(), rule.all.end(),
-                    [&](const Term& t) { return any_field_matches(spec, t); }) &&
+                    [&](const Term* t) { return any_field_matches(spec, t); }) &&
         std::none_of(rule.none.begin(), rule.none.end(),
-                     [&](const Term& t) { return any_field_matches(spec, t); })) {
-      matches.push_back(std::move(*found));
+                     [&](const Term* t) { return any_field_matches(spec, t); })) {
+      matches.push_back(std::move(*fired));
     }
     i = group_end;
   }
@@ -301,53 +393,72 @@ std::vector<ExampleFailure> RuleSet::CheckExamples() const {
 BuildResult Build(std::vector<core::RuleSpec> specs, const BuildOptions& options) {
   BuildResult result;
   auto compiled = std::make_unique<RuleSet::Compiled>();
-  Builder builder(result.diagnostics);
+  Builder builder(compiled->terms, result.diagnostics);
   compiled->rules.reserve(specs.size());
   for (const auto& spec : specs) compiled->rules.push_back(builder.Compile(spec));
 
+  // The rules reading each field.
+  std::array<std::vector<std::uint32_t>, core::kFieldCount> members;
+  for (std::uint32_t r = 0; r < specs.size(); ++r) {
+    if (compiled->rules[r].prefilters.empty()) continue;
+    for (core::Field f : specs[r].fields) members[static_cast<std::size_t>(f)].push_back(r);
+  }
   for (std::size_t f = 0; f < core::kFieldCount; ++f) {
-    std::vector<std::uint32_t> members;
-    for (std::uint32_t r = 0; r < specs.size(); ++r) {
-      const auto& fields = specs[r].fields;
-      if (!compiled->rules[r].prefilters.empty() &&
-          std::find(fields.begin(), fields.end(), static_cast<core::Field>(f)) != fields.end()) {
-        members.push_back(r);
-      }
+    if (members[f].empty() || compiled->sets[f] != nullptr) continue;
+    auto built = std::make_shared<FieldSet>();
+    FieldSet& field = *built;
+    field.rules = members[f];
+    std::string field_names;  // for messages: "title, summary"
+    for (std::size_t g = f; g < core::kFieldCount; ++g) {
+      if (members[g] != members[f]) continue;
+      compiled->sets[g] = built;
+      if (!field_names.empty()) field_names += ", ";
+      field_names += core::NameOf<core::Field>(core::kFieldNames, static_cast<core::Field>(g));
     }
-    if (members.empty()) continue;
-    FieldSet& field = compiled->sets[f];
-    field.rules = members;
     if (!options.use_sets) continue;
-    RE2::Options set_options;
-    set_options.set_log_errors(false);
-    set_options.set_max_mem(options.set_max_mem > 0
-                                ? options.set_max_mem
-                                : kBaseSetMemory + kSetMemoryPerRule *
-                                                       static_cast<std::int64_t>(members.size()));
-    field.set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
-    for (std::uint32_t r : members) {
-      for (const auto& prefilter : compiled->rules[r].prefilters) {
-        std::string error;
-        if (field.set->Add(prefilter, &error) < 0) {
-          // Each part compiled alone above; only a bug gets here.
-          result.diagnostics.push_back({.file = specs[r].file,
-                                        .line = specs[r].line,
-                                        .key = Describe(specs[r]),
-                                        .message = "cannot combine its triggers: " + error});
-          continue;
-        }
-        field.rule_of.push_back(r);
+    for (bool padded : {true, false}) {
+      SetPart part{.padded = padded};
+      std::int64_t budget = options.set_max_mem;
+      if (budget <= 0) {
+        budget = kBaseSetMemory + kSetMemoryPerRule * static_cast<std::int64_t>(field.rules.size());
       }
-    }
-    if (!field.set->Compile()) {
-      result.diagnostics.push_back(
-          {.key = "rules",
-           .message = "the " + std::to_string(members.size()) + " rules reading field '" +
-                      std::string(core::NameOf<core::Field>(core::kFieldNames,
-                                                            static_cast<core::Field>(f))) +
-                      "' are too large together for RE2's memory budget (" +
-                      std::to_string(set_options.max_mem() >> 10) +
-                      " KiB): split long keyword lists or simplify patterns"});
+      RE2::Options set_options;
+      set_options.set_log_errors(false);
+      set_options.set_max_mem(budget);
+      part.set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
+      std::unordered_map<std::string_view, std::size_t> entry_index;  // prefilter -> index
+      for (std::uint32_t r : field.rules) {
+        const CompiledRule& rule = compiled->rules[r];
+        for (std::uint32_t t = 0; t < rule.prefilters.size(); ++t) {
+          if (rule.padded[t] != padded) continue;
+          if (auto it = entry_index.find(rule.prefilters[t]); it != entry_index.end()) {
+            part.entry_of[it->second].emplace_back(r, t);
+            continue;
+          }
+          std::string error;
+          if (part.set->Add(rule.prefilters[t], &error) < 0) {
+            // Each part compiled alone above; only a bug gets here.
+            result.diagnostics.push_back({.file = specs[r].file,
+                                          .line = specs[r].line,
+                                          .key = Describe(specs[r]),
+                                          .message = "cannot combine its triggers: " + error});
+            continue;
+          }
+          entry_index.emplace(rule.prefilters[t], part.entry_of.size());
+          part.entry_of.push_back({{r, t}});
+        }
+      }
+      if (part.entry_of.empty()) continue;
+      if (!part.set->Compile()) {
+        result.diagnostics.push_back(
+            {.key = "rules",
+             .message = "the " + std::to_string(field.rules.size()) + " rules reading " +
+                        field_names + " are too large together for RE2's memory budget (" +
+                        std::to_string(budget >> 10) +
+                        " KiB): split long keyword lists or simplify patterns"});
+        break;
+      }
+      field.parts.push_back(std::move(part));
     }
   }
   if (core::HasErrors(result.diagnostics)) return result;
