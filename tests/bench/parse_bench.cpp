@@ -1,8 +1,10 @@
 // How fast parse::Parse turns feeds into Items, against the floor of pugixml's raw parse of
 // the same bytes and against two widely used parsers (Python's feedparser, npm rss-parser),
-// and how much memory one 50 MB feed costs. Targets (tests/bench/README.md): full parse at
-// least 40% of pugixml's raw speed, at least 8x the faster peer, peak memory for the 50 MB
-// feed under 4x its size.
+// how much memory one 50 MB feed costs, and parse + match: every item matched against 200
+// generated rules (rules::RuleSet::Match), next to the peers matching with their own regex
+// engines (Python re, JS RegExp). Targets (tests/bench/README.md): full parse at least 40% of
+// pugixml's raw speed, at least 8x the faster peer, peak memory for the 50 MB feed under 4x
+// its size; parse + match at least 25x the faster peer doing the same.
 //
 //   parse_bench          smoke run (what ctest runs): 20 feeds and a 1 MB feed, no peers
 //   parse_bench --full   thousands of feeds and a 50 MB feed, medians of 5 repetitions, peers
@@ -35,7 +37,9 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/core/rule.h"
 #include "daemon/parse/parse.h"
+#include "daemon/rules/rules.h"
 
 namespace {
 
@@ -520,6 +524,176 @@ Feed MakeBigFeed(std::size_t size) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Rules for "parse + match": 200 keyword rules, generated with a fixed seed, matched against
+// every item's title and summary. Most keywords name places, people and topics the corpus
+// never mentions (the matcher still scans every text for them); some are two-word phrases of
+// the corpus's own words (each in ~1% of English items), and a few rules have a broad
+// keyword found in most items, a raw pattern or a `none`. The peers get the same rules as
+// regexes for their own engines (PeerRules).
+
+constexpr int kRuleCount = 200;
+
+constexpr std::string_view kRuleEnglishWords =
+    "Kazakhstan Astana Almaty Tokayev Uzbekistan Kyrgyzstan Tashkent Bishkek Caspian Baikonur "
+    "Aktau Atyrau Shymkent Karaganda Tengiz Kashagan Kazatomprom KazMunayGas Samruk OPEC Gazprom "
+    "Rosneft Chevron Sinopec Huawei Nvidia Boeing Airbus NATO BRICS IMF Kremlin Beijing Brussels "
+    "Ankara Tehran Baku Tbilisi uranium lithium copper wheat pipeline refinery sanctions "
+    "inflation tenge devaluation earthquake wildfire drought ransomware cyberattack blackout "
+    "vaccine pandemic corruption bribery referendum embezzlement extradition smuggling missile "
+    "drone satellite cosmodrome hydrogen reactor Rosatom privatization bankruptcy";
+constexpr std::string_view kRuleRussianWords =
+    "Казахстан Астана Алматы Токаев Шымкент Караганда Актау Атырау Байконур Каспий Тенгиз "
+    "Кашаган Казатомпром акимат аким мажилис Нацбанк тенге девальвация инфляция санкции "
+    "нефтепровод газопровод уран литий пшеница землетрясение паводок засуха коррупция взятка "
+    "хищение экстрадиция контрабанда беспилотник космодром водород АЭС Росатом ОПЕК Газпром "
+    "ЕАЭС ШОС БРИКС Кремль Пекин Ташкент Бишкек референдум приватизация банкротство";
+constexpr std::string_view kRuleEnglishPhrases =
+    "oil exports|gas exports|grain exports|trade deal|border crossing|nuclear plant|"
+    "presidential election|key rate|state of emergency|Belt and Road|Middle Corridor|"
+    "Trans-Caspian|European Union|World Bank|peace talks|cease-fire|national fund|data breach|"
+    "rail freight|budget deficit";
+constexpr std::string_view kRuleRussianPhrases =
+    "экспорт нефти|добыча газа|поставки угля|запрет экспорта|транзит нефти|ключевая ставка|"
+    "чрезвычайное положение|Национальный фонд|Средний коридор|утечка данных";
+// Broad keywords: each is in most items of its language.
+constexpr std::string_view kBroadKeywords = "climate|warehouse*|election*|забастовк*";
+// Raw patterns, written in the syntax RE2, Python's re and JS RegExp share; ';' between.
+constexpr std::string_view kRulePatterns =
+    "interest rates?;(?:shares|market) (?:rose|fell);heavy (?:rain|snow);"
+    "city council (?:voted|votes);quarterly (?:profit|loss);Kazakh(?:stan)?;"
+    "nuclear (?:plant|deal);центрального банка;(?:полиция|police) (?:сообщила|said)";
+constexpr std::string_view kRuleNoneEntries = "football|футбольный|horoscope|sponsored content";
+
+std::vector<std::string_view> Split(std::string_view list, char separator) {
+  std::vector<std::string_view> out;
+  while (!list.empty()) {
+    std::size_t end = std::min(list.find(separator), list.size());
+    if (end > 0) out.push_back(list.substr(0, end));
+    list.remove_prefix(std::min(end + 1, list.size()));
+  }
+  return out;
+}
+
+template <typename List>
+std::string PickFrom(Random& rng, const List& list) {
+  return std::string(list[rng.Below(std::size(list))]);
+}
+
+// Two words of the corpus's vocabulary, as a phrase a rule might watch for.
+std::string CorpusPhrase(Random& rng, bool russian) {
+  auto word = [&] {
+    while (true) {
+      std::string_view w = russian ? rng.Pick(kRussianWords) : rng.Pick(kEnglishWords);
+      std::size_t letters = 0;  // code points
+      for (char c : w) letters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      if (letters >= 4) return std::string(w);  // no "the", "on", "на"
+    }
+  };
+  return word() + " " + word();
+}
+
+std::vector<newsmon::core::RuleSpec> MakeRules() {
+  Random rng(kSeed + 2);
+  const auto english_words = Split(kRuleEnglishWords, ' ');
+  const auto russian_words = Split(kRuleRussianWords, ' ');
+  const auto english_phrases = Split(kRuleEnglishPhrases, '|');
+  const auto russian_phrases = Split(kRuleRussianPhrases, '|');
+  const auto broad = Split(kBroadKeywords, '|');
+  const auto patterns = Split(kRulePatterns, ';');
+  const auto nones = Split(kRuleNoneEntries, '|');
+  std::vector<newsmon::core::RuleSpec> rules;
+  for (int i = 0; i < kRuleCount; ++i) {
+    newsmon::core::RuleSpec spec;
+    char name[32];
+    std::snprintf(name, sizeof name, "rule-%03d", i);
+    spec.name = name;
+    spec.file = "parse_bench.yaml";
+    bool russian = rng.Percent(30);
+    std::size_t keywords = 2 + rng.Below(5);
+    for (std::size_t k = 0; k < keywords; ++k) {
+      std::size_t r = rng.Below(100);
+      std::string keyword;
+      if (r < 65) {
+        keyword = PickFrom(rng, russian ? russian_words : english_words);
+        if (rng.Percent(20)) keyword += '*';
+      } else if (r < 85) {
+        keyword = PickFrom(rng, russian ? russian_phrases : english_phrases);
+      } else {
+        keyword = CorpusPhrase(rng, russian);
+      }
+      spec.keywords.push_back({.text = std::move(keyword)});
+    }
+    if (i % 50 == 7) spec.keywords.push_back({.text = std::string(broad[(i / 50) % broad.size()])});
+    if (rng.Percent(10)) spec.patterns.push_back({.text = PickFrom(rng, patterns)});
+    if (rng.Percent(5)) spec.none.push_back({.text = PickFrom(rng, nones)});
+    rules.push_back(std::move(spec));
+  }
+  return rules;
+}
+
+// Our phrase semantics (daemon/rules/phrase.h) in another engine's regex syntax, as closely
+// as the generated phrases need: case-insensitive (the peers compile with re.IGNORECASE or
+// the "iu" flags); Unicode word boundaries as lookarounds; any run of spaces, hyphens and
+// dashes between words; a trailing '*' as the rest of the word. Phrases here have no quotes
+// and no '*' inside, which the peers would need more for.
+struct PeerSyntax {
+  std::string_view not_after_word;   // before the phrase
+  std::string_view not_before_word;  // after it, unless it ends with '*'
+  std::string_view word_run;         // a trailing '*'
+};
+constexpr PeerSyntax kPythonSyntax = {R"((?<!\w))", R"((?!\w))", R"(\w*)"};
+constexpr PeerSyntax kJsSyntax = {R"((?<![\p{L}\p{N}\p{M}_]))", R"((?![\p{L}\p{N}\p{M}_]))",
+                                  R"([\p{L}\p{N}\p{M}_]*)"};
+// Our separator set (phrase.cpp), in the \uXXXX escapes both engines read.
+constexpr std::string_view kPeerSeparators =
+    R"([\s\-\u00a0\u00ad\u1680\u2000-\u200a\u2010-\u2015\u202f\u205f\u2212\u3000]+)";
+
+std::string PeerPhrase(std::string_view phrase, const PeerSyntax& syntax) {
+  std::string body;
+  bool star = false;
+  for (std::string_view word : Split(phrase, ' ')) {
+    for (std::string_view part : Split(word, '-')) {
+      if (!body.empty()) body += kPeerSeparators;
+      star = part.ends_with('*');
+      if (star) part.remove_suffix(1);
+      for (char c : part) {
+        if (std::string_view(R"(\^$.|?*+()[]{}/)").find(c) != std::string_view::npos) body += '\\';
+        body += c;
+      }
+      if (star) body += syntax.word_run;
+    }
+  }
+  return std::string(syntax.not_after_word) + "(?:" + body + ")" +
+         std::string(star ? "" : syntax.not_before_word);
+}
+
+// A rule's triggers (or its `none` entries) as one alternation; null when there are none.
+nlohmann::ordered_json PeerAlternation(const std::vector<newsmon::core::RuleEntry>& phrases,
+                                       const std::vector<newsmon::core::RuleEntry>& patterns,
+                                       const PeerSyntax& syntax) {
+  std::string out;
+  for (const auto& e : phrases) out += (out.empty() ? "" : "|") + PeerPhrase(e.text, syntax);
+  for (const auto& e : patterns) out += (out.empty() ? "(?:" : "|(?:") + e.text + ")";
+  if (out.empty()) return nullptr;
+  return out;
+}
+
+// The rules as the peers read them: {"rules": [{"name", "python": {"any", "none"},
+// "js": {"any", "none"}}]}, every regex case-insensitive.
+nlohmann::ordered_json PeerRules(const std::vector<newsmon::core::RuleSpec>& specs) {
+  nlohmann::ordered_json rules = nlohmann::ordered_json::array();
+  for (const auto& spec : specs) {
+    auto flavour = [&](const PeerSyntax& syntax) {
+      return nlohmann::ordered_json{{"any", PeerAlternation(spec.keywords, spec.patterns, syntax)},
+                                    {"none", PeerAlternation(spec.none, {}, syntax)}};
+    };
+    rules.push_back(
+        {{"name", spec.name}, {"python", flavour(kPythonSyntax)}, {"js", flavour(kJsSyntax)}});
+  }
+  return {{"rules", rules}};
+}
+
+// ---------------------------------------------------------------------------------------
 // The measured operations.
 
 newsmon::parse::Options BenchOptions() {
@@ -556,6 +730,44 @@ void BM_Parse(benchmark::State& state, const std::vector<std::string>* feeds, st
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * items));
+}
+
+// Parse, then every rule on every item (title and summary: the rules' default fields), as
+// the daemon's poll loop does for each fetched feed.
+void BM_ParseMatch(benchmark::State& state, const std::vector<std::string>* feeds,
+                   std::size_t bytes, std::size_t expected_items,
+                   const newsmon::rules::RuleSet* rules, std::vector<std::size_t>* feed_matches) {
+  const auto options = BenchOptions();
+  std::size_t items = 0;
+  std::size_t matches = 0;
+  for (auto _ : state) {
+    items = 0;
+    matches = 0;
+    for (std::size_t f = 0; f < feeds->size(); ++f) {
+      newsmon::parse::Result result = Parse((*feeds)[f], options);
+      if (!result.ok()) {
+        state.SkipWithError(("Parse failed: " + result.error).c_str());
+        return;
+      }
+      std::size_t feed_match_count = 0;
+      for (const newsmon::core::Item& item : result.feed->items) {
+        feed_match_count += rules->Match(item, options.source_name).size();
+      }
+      (*feed_matches)[f] = feed_match_count;
+      matches += feed_match_count;
+      items += result.feed->items.size();
+    }
+  }
+  if (items != expected_items) {
+    state.SkipWithError(
+        ("Parse returned " + std::to_string(items) + " items of " + std::to_string(expected_items))
+            .c_str());
+    return;
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * items));
+  state.counters["matches"] = static_cast<double>(matches);
+  state.counters["dfa_fallbacks"] = static_cast<double>(rules->dfa_fallbacks());
 }
 
 void BM_PugixmlRaw(benchmark::State& state, const std::vector<std::string>* feeds,
@@ -688,6 +900,11 @@ Memory MeasureParseMemory(std::string& feed) {
 struct PeerResult {
   std::string name;
   std::optional<double> bytes, items, seconds;
+  // With rules: CPU seconds matching (apart from `seconds` parsing) and the (item, rule)
+  // matches, over the items of every match_every-th file: match_bytes of the corpus.
+  std::optional<double> match_seconds, matches;
+  double match_bytes = 0, match_items = 0;
+  int match_every = 1;
   std::string note;  // why there are no figures, or what to know about them
 };
 
@@ -711,8 +928,8 @@ std::optional<std::string> Capture(const std::string& command) {
   return out;
 }
 
-PeerResult RunPeer(std::string name, const std::string& command) {
-  PeerResult peer{.name = std::move(name)};
+PeerResult RunPeer(std::string name, const std::string& command, int match_every) {
+  PeerResult peer{.name = std::move(name), .match_every = match_every};
   std::printf("peer %s: running\n", peer.name.c_str());
   auto out = Capture(command);
   if (!out) {
@@ -732,25 +949,41 @@ PeerResult RunPeer(std::string name, const std::string& command) {
   peer.bytes = json.value("bytes", 0.0);
   peer.items = json.value("items", 0.0);
   peer.seconds = json.value("seconds", 0.0);
+  if (json.contains("match_seconds")) {
+    peer.match_seconds = json.value("match_seconds", 0.0);
+    peer.matches = json.value("matches", 0.0);
+    peer.match_bytes = json.value("match_bytes", 0.0);
+    peer.match_items = json.value("match_items", 0.0);
+  }
   if (int errors = json.value("errors", 0); errors > 0) {
     peer.note = std::to_string(errors) + " files failed to parse";
   }
   return peer;
 }
 
-std::vector<PeerResult> RunPeers(const Corpus& corpus) {
+// Each peer parses every feed of the corpus and matches the items against the rules (given
+// as regexes for its engine), timing the two apart. feedparser matches the items of every
+// 10th feed only: in Python, matching costs ~10x parsing (10 minutes for the whole corpus).
+constexpr int kFeedparserMatchEvery = 10;
+
+std::vector<PeerResult> RunPeers(const Corpus& corpus, const nlohmann::ordered_json& rules) {
   std::vector<PeerResult> peers;
   char pattern[] = "/tmp/parse_bench.XXXXXX";
   if (!mkdtemp(pattern)) {
     peers.push_back({.name = "all", .note = std::string("mkdtemp: ") + std::strerror(errno)});
     return peers;
   }
-  const fs::path dir = pattern;
+  const fs::path root = pattern;
+  const fs::path dir = root / "feeds";
+  fs::create_directory(dir);
   for (std::size_t i = 0; i < corpus.feeds.size(); ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "feed-%05zu.xml", i);
     std::ofstream(dir / name, std::ios::binary) << corpus.feeds[i];
   }
+  const std::string rules_file = (root / "rules.json").string();
+  std::ofstream(rules_file) << rules.dump(1) << "\n";
+  const std::string peer_args = ShellQuote(dir.string()) + " " + ShellQuote(rules_file) + " ";
   const std::string peers_dir = std::string(NEWSMON_SOURCE_DIR) + "/tests/bench/peers";
 
   // Python's feedparser, from Debian's python3-feedparser (scripts/setup installs it).
@@ -762,9 +995,10 @@ std::vector<PeerResult> RunPeers(const Corpus& corpus) {
     auto version =
         Capture("/usr/bin/python3 -c 'import feedparser; print(feedparser.__version__)'");
     std::string name = "feedparser " + (version ? version->substr(0, version->find('\n')) : "");
-    peers.push_back(RunPeer(name, "/usr/bin/python3 " +
-                                      ShellQuote(peers_dir + "/feedparser_peer.py") + " " +
-                                      ShellQuote(dir.string())));
+    peers.push_back(RunPeer(name,
+                            "/usr/bin/python3 " + ShellQuote(peers_dir + "/feedparser_peer.py") +
+                                " " + peer_args + std::to_string(kFeedparserMatchEvery),
+                            kFeedparserMatchEvery));
   }
 
   // npm rss-parser, installed on first use into a cache beside this binary.
@@ -785,13 +1019,15 @@ std::vector<PeerResult> RunPeers(const Corpus& corpus) {
     } else {
       auto package = nlohmann::json::parse(std::ifstream(module), nullptr, false);
       std::string name = "rss-parser " + (package.is_object() ? package.value("version", "") : "");
-      peers.push_back(RunPeer(name, "NODE_PATH=" + ShellQuote(cache + "/node_modules") + " node " +
-                                        ShellQuote(peers_dir + "/rss_parser_peer.js") + " " +
-                                        ShellQuote(dir.string())));
+      peers.push_back(RunPeer(name,
+                              "NODE_PATH=" + ShellQuote(cache + "/node_modules") + " node " +
+                                  ShellQuote(peers_dir + "/rss_parser_peer.js") + " " + peer_args +
+                                  "1",
+                              1));
     }
   }
   std::error_code ignored;
-  fs::remove_all(dir, ignored);
+  fs::remove_all(root, ignored);
   return peers;
 }
 
@@ -871,7 +1107,21 @@ int main(int argc, char** argv) {
       feed_count, corpus.rss, corpus.windows1251, corpus.atom, Mb(corpus.bytes), corpus.items,
       Mb(big_bytes), big.items);
 
+  const std::vector<newsmon::core::RuleSpec> rule_specs = MakeRules();
+  newsmon::rules::BuildResult built = newsmon::rules::Build(rule_specs);
+  if (!built.ok()) {
+    std::fprintf(stderr, "parse_bench: the generated rules do not build:\n");
+    for (const auto& d : built.diagnostics) {
+      std::fprintf(stderr, "  %s: %s\n", d.key.c_str(), d.message.c_str());
+    }
+    return 1;
+  }
+  std::vector<std::size_t> feed_matches(corpus.feeds.size());  // ours, per feed
+
   benchmark::RegisterBenchmark("parse/corpus", BM_Parse, &corpus.feeds, corpus.bytes, corpus.items)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("parse_match/corpus", BM_ParseMatch, &corpus.feeds, corpus.bytes,
+                               corpus.items, built.rules.get(), &feed_matches)
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("pugixml_raw/corpus", BM_PugixmlRaw, &corpus.feeds, corpus.bytes,
                                corpus.items)
@@ -887,7 +1137,7 @@ int main(int argc, char** argv) {
   std::vector<PeerResult> peer_results;
   if (full && peers) {
     std::printf("\n");
-    peer_results = RunPeers(corpus);
+    peer_results = RunPeers(corpus, PeerRules(rule_specs));
   }
 
   auto parse_corpus = reporter.Find("parse/corpus");
@@ -924,6 +1174,53 @@ int main(int argc, char** argv) {
     double multiple = parse_corpus->bytes_per_second / fastest_peer;
     std::printf("  %-28s %9.1fx  (target >= 8x: %s)\n", "newsmon / fastest peer", multiple,
                 multiple >= 8 ? "met" : "MISSED");
+  }
+
+  // Parse + match: ours against the peers doing the same with their own regex engines.
+  auto parse_match = reporter.Find("parse_match/corpus");
+  std::size_t our_matches = 0;
+  for (std::size_t m : feed_matches) our_matches += m;
+  std::printf("parse + match against %d rules (title and summary of every item), corpus:\n",
+              kRuleCount);
+  PrintRow("newsmon Parse + Match", parse_match);
+  if (parse_match) {
+    std::printf("  %-28s %9zu (item, rule) matches; dfa_fallbacks %llu\n", "", our_matches,
+                static_cast<unsigned long long>(built.rules->dfa_fallbacks()));
+    if (parse_corpus && parse_match->bytes_per_second > 0) {
+      double added = parse_corpus->bytes_per_second / parse_match->bytes_per_second - 1;
+      std::printf("  %-28s %9.0f%% added to the parse time by matching\n", "", added * 100);
+    }
+  }
+  double fastest_matching_peer = 0;
+  for (const PeerResult& peer : peer_results) {
+    if (!peer.seconds || !peer.match_seconds || peer.match_bytes <= 0) {
+      if (peer.seconds) std::printf("  %-28s reported no matching\n", peer.name.c_str());
+      continue;
+    }
+    // Parse time over the whole corpus plus match time per byte of the files it matched.
+    double seconds = *peer.seconds + *peer.match_seconds * (*peer.bytes / peer.match_bytes);
+    double bytes_per_second = *peer.bytes / seconds;
+    fastest_matching_peer = std::max(fastest_matching_peer, bytes_per_second);
+    std::size_t ours = 0;
+    for (std::size_t f = 0; f < feed_matches.size();
+         f += static_cast<std::size_t>(peer.match_every)) {
+      ours += feed_matches[f];
+    }
+    double difference = ours > 0 ? (*peer.matches / static_cast<double>(ours) - 1) * 100 : 0;
+    std::printf(
+        "  %-28s %9.2f MB/s %11.0f items/s  (parse %.1f s + match %.1f s%s)\n",
+        (peer.name + " + regex").c_str(), Mb(bytes_per_second), *peer.items / seconds,
+        *peer.seconds, *peer.match_seconds,
+        peer.match_every == 1
+            ? ""
+            : (" on every " + std::to_string(peer.match_every) + "th feed, scaled").c_str());
+    std::printf("  %-28s %9.0f (item, rule) matches in %.0f items; newsmon %zu there: %+.2f%%\n",
+                "", *peer.matches, peer.match_items, ours, difference);
+  }
+  if (fastest_matching_peer > 0 && parse_match) {
+    double multiple = parse_match->bytes_per_second / fastest_matching_peer;
+    std::printf("  %-28s %9.1fx  (target >= 25x: %s)\n", "newsmon / fastest peer", multiple,
+                multiple >= 25 ? "met" : "MISSED");
   }
 
   std::printf("peak memory parsing the big feed (child process):\n");
