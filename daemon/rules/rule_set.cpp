@@ -17,6 +17,7 @@ using Span = std::pair<std::size_t, std::size_t>;
 constexpr std::string_view kRegexPrefix = "re:";
 constexpr std::int64_t kBaseSetMemory = 8 << 20;
 constexpr std::int64_t kSetMemoryPerRule = 64 << 10;
+constexpr std::size_t kYesNoFirstMaxBytes = 256;
 
 // One keyword, pattern or all/none entry, compiled. Find gives its leftmost match.
 struct Term {
@@ -280,10 +281,11 @@ std::vector<core::Match> RuleSet::Match(const FieldTexts& texts, std::string_vie
       }
       RE2::Set::ErrorInfo info{};
       bool failed = c.simulate_dfa_failure;
-      // First only whether anything matches: that stops at the first match and allocates
-      // nothing, while asking which entries matched allocates two arrays the size of the
-      // Set and scans to the end. Most texts match nothing.
-      if (!failed && !part.set->Match(text, nullptr, &info)) {
+      // For a short text, first only whether anything matches: that stops at the first
+      // match and allocates nothing, while asking which entries matched allocates two
+      // arrays the size of the Set and scans to the end. Most titles match nothing; a long
+      // summary often matches something, and two scans of it would cost more.
+      if (!failed && text.size() <= kYesNoFirstMaxBytes && !part.set->Match(text, nullptr, &info)) {
         if (info.kind == RE2::Set::kNoError) continue;
         failed = true;
       }

@@ -21,6 +21,15 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
+// A config with one source, "steppe", and the rules in `rules`.
+std::string WriteConfig(const TempDir& dir, const std::string& rules) {
+  return dir
+      .Write("newsmon.yaml",
+             "state_dir: state\nrules: " + rules +
+                 "\nsources:\n  - name: steppe\n    url: https://example.org/feed.xml\n")
+      .string();
+}
+
 constexpr char kRules[] =
     "rules:\n"
     "  - name: central-asia\n"  // line 2
@@ -252,13 +261,7 @@ TEST(RulesCliTest, CheckCommandIncludesRegexErrorsAndWarnsOnFailingExamples) {
             "rules:\n"
             "  - name: r\n"
             "    patterns: ['(unclosed']\n");
-  auto config = dir.Write("newsmon.yaml",
-                          "state_dir: state\n"
-                          "rules: rules/a.yaml\n"
-                          "sources:\n"
-                          "  - name: steppe\n"
-                          "    url: https://example.org/feed.xml\n")
-                    .string();
+  auto config = WriteConfig(dir, "rules/a.yaml");
   auto rule_file = (dir.path() / "rules/a.yaml").string();
   auto r = RunProcess({kBinary, "check", "--config", config});
   EXPECT_EQ(r.exit_code, 2);
@@ -283,13 +286,7 @@ TEST(RulesCliTest, CheckCommandIncludesRegexErrorsAndWarnsOnFailingExamples) {
 TEST(RulesCliTest, FetchJsonFillsMatchesWithTheConfigRules) {
   TempDir dir;
   dir.Write("rules/a.yaml", kRules);
-  auto config = dir.Write("newsmon.yaml",
-                          "state_dir: state\n"
-                          "rules: rules/*.yaml\n"
-                          "sources:\n"
-                          "  - name: steppe\n"
-                          "    url: https://example.org/feed.xml\n")
-                    .string();
+  auto config = WriteConfig(dir, "rules/*.yaml");
   auto feed =
       dir.Write(
              "feed.xml",
@@ -323,13 +320,7 @@ TEST(RulesCliTest, FetchJsonFillsMatchesWithTheConfigRules) {
 TEST(RulesCliTest, UsesNewsmonConfigWhenNoRulesAreGiven) {
   TempDir dir;
   dir.Write("rules/a.yaml", kRules);
-  auto config = dir.Write("newsmon.yaml",
-                          "state_dir: state\n"
-                          "rules: rules/*.yaml\n"
-                          "sources:\n"
-                          "  - name: steppe\n"
-                          "    url: https://example.org/feed.xml\n")
-                    .string();
+  auto config = WriteConfig(dir, "rules/*.yaml");
   auto r = RunProcess({kBinary, "rules", "check"}, {"NEWSMON_CONFIG=" + config});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "OK: 2 rules in 1 file, 2 examples pass\n");
