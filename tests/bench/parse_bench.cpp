@@ -40,36 +40,20 @@
 #include "daemon/core/rule.h"
 #include "daemon/parse/parse.h"
 #include "daemon/rules/rules.h"
+#include "tests/bench/bench_support.h"
 
 namespace {
+
+using newsmon::bench::Random;
+using newsmon::bench::Rate;
+using newsmon::bench::RateReporter;
+using newsmon::bench::Split;
 
 namespace fs = std::filesystem;
 using newsmon::parse::Parse;
 
 // ---------------------------------------------------------------------------------------
 // The generated corpus.
-
-// splitmix64: the same numbers on every platform and standard library, which the
-// std::*_distribution classes do not promise.
-class Random {
- public:
-  explicit Random(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t Next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  std::size_t Below(std::size_t n) { return static_cast<std::size_t>(Next() % n); }
-  bool Percent(std::size_t p) { return Below(100) < p; }
-  template <typename T, std::size_t N>
-  const T& Pick(const std::array<T, N>& list) {
-    return list[Below(N)];
-  }
-
- private:
-  std::uint64_t state_;
-};
 
 constexpr std::uint64_t kSeed = 20250603;
 
@@ -564,16 +548,6 @@ constexpr std::string_view kRulePatterns =
     "nuclear (?:plant|deal);центрального банка;(?:полиция|police) (?:сообщила|said)";
 constexpr std::string_view kRuleNoneEntries = "football|футбольный|horoscope|sponsored content";
 
-std::vector<std::string_view> Split(std::string_view list, char separator) {
-  std::vector<std::string_view> out;
-  while (!list.empty()) {
-    std::size_t end = std::min(list.find(separator), list.size());
-    if (end > 0) out.push_back(list.substr(0, end));
-    list.remove_prefix(std::min(end + 1, list.size()));
-  }
-  return out;
-}
-
 template <typename List>
 std::string PickFrom(Random& rng, const List& list) {
   return std::string(list[rng.Below(std::size(list))]);
@@ -787,45 +761,6 @@ void BM_PugixmlRaw(benchmark::State& state, const std::vector<std::string>* feed
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * items));
 }
-
-// Median (or single-run) rates per benchmark, taken from the runs as they are reported.
-struct Rate {
-  double bytes_per_second = 0;
-  double items_per_second = 0;
-  bool median = false;
-  std::int64_t repetitions = 1;
-};
-
-class RateReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      if (run.error_occurred) continue;
-      bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-      if (!median && run.run_type != Run::RT_Iteration) continue;
-      Rate& rate = rates_[run.run_name.function_name];
-      if (rate.median && !median) continue;
-      auto counter = [&](const char* name) {
-        auto it = run.counters.find(name);
-        return it == run.counters.end() ? 0.0 : it->second.value;
-      };
-      rate = {.bytes_per_second = counter("bytes_per_second"),
-              .items_per_second = counter("items_per_second"),
-              .median = median,
-              .repetitions = run.repetitions};
-    }
-  }
-
-  std::optional<Rate> Find(const std::string& name) const {
-    auto it = rates_.find(name);
-    if (it == rates_.end()) return std::nullopt;
-    return it->second;
-  }
-
- private:
-  std::map<std::string, Rate> rates_;
-};
 
 // ---------------------------------------------------------------------------------------
 // Peak memory of parsing the big feed, in a child process so nothing else in this process
@@ -1071,22 +1006,7 @@ int main(int argc, char** argv) {
       args.push_back(argv[i]);
     }
   }
-  // The full run reports medians of 5 unless told otherwise.
-  std::string repetitions = "--benchmark_repetitions=5";
-  std::string aggregates = "--benchmark_display_aggregates_only=true";
-  if (full) {
-    bool has_repetitions = false;
-    for (char* arg : args)
-      has_repetitions |= std::string_view(arg).starts_with("--benchmark_repetitions");
-    if (!has_repetitions) {
-      args.insert(args.begin() + 1, repetitions.data());
-      args.insert(args.begin() + 1, aggregates.data());
-    }
-  }
-  int bench_argc = static_cast<int>(args.size());
-  args.push_back(nullptr);
-  benchmark::Initialize(&bench_argc, args.data());
-  if (benchmark::ReportUnrecognizedArguments(bench_argc, args.data())) return 1;
+  if (!newsmon::bench::InitializeBenchmark(args, full)) return 1;
 
   const int feed_count = full ? 2000 : 20;
   const std::size_t big_size = full ? 50'000'000 : 1'000'000;

@@ -38,34 +38,18 @@
 
 #include "daemon/core/rule.h"
 #include "daemon/rules/rules.h"
+#include "tests/bench/bench_support.h"
 
 namespace {
+
+using newsmon::bench::Random;
+using newsmon::bench::Rate;
+using newsmon::bench::RateReporter;
+using newsmon::bench::Split;
 
 using newsmon::core::RuleEntry;
 using newsmon::core::RuleSpec;
 namespace rules = newsmon::rules;
-
-// splitmix64: the same numbers on every platform and standard library, which the
-// std::*_distribution classes do not promise.
-class Random {
- public:
-  explicit Random(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t Next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  std::size_t Below(std::size_t n) { return static_cast<std::size_t>(Next() % n); }
-  bool Percent(std::size_t p) { return Below(100) < p; }
-  template <typename List>
-  const auto& Pick(const List& list) {
-    return list[Below(std::size(list))];
-  }
-
- private:
-  std::uint64_t state_;
-};
 
 constexpr std::uint64_t kSeed = 20261127;
 constexpr std::size_t kRuleCounts[] = {10, 100, 1000};
@@ -189,16 +173,6 @@ constexpr Pattern kNoneEntries[] = {
     {"football", "football"}, {"weather", "weather"},     {"футбол*", "футбола"},
     {"погода", "погода"},     {"horoscope", "horoscope"}, {"гороскоп*", "гороскопы"},
 };
-
-std::vector<std::string_view> Split(std::string_view list, char separator = ' ') {
-  std::vector<std::string_view> out;
-  while (!list.empty()) {
-    std::size_t end = std::min(list.find(separator), list.size());
-    if (end > 0) out.push_back(list.substr(0, end));
-    list.remove_prefix(std::min(end + 1, list.size()));
-  }
-  return out;
-}
 
 std::vector<std::string> Cross(std::string_view firsts, std::string_view seconds,
                                std::string_view glue) {
@@ -592,40 +566,6 @@ void BM_Naive(benchmark::State& state, Config* config) {
   state.counters["matches"] = static_cast<double>(matches);
 }
 
-// Median (or single-run) headlines/s per benchmark, taken from the runs as they are reported.
-struct Rate {
-  double per_second = 0;
-  bool median = false;
-  std::int64_t repetitions = 1;
-};
-
-class RateReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      if (run.error_occurred) continue;
-      bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-      if (!median && run.run_type != Run::RT_Iteration) continue;
-      Rate& rate = rates_[run.run_name.function_name];
-      if (rate.median && !median) continue;
-      auto it = run.counters.find("items_per_second");
-      rate = {.per_second = it == run.counters.end() ? 0.0 : it->second.value,
-              .median = median,
-              .repetitions = run.repetitions};
-    }
-  }
-
-  std::optional<Rate> Find(const std::string& name) const {
-    auto it = rates_.find(name);
-    if (it == rates_.end()) return std::nullopt;
-    return it->second;
-  }
-
- private:
-  std::map<std::string, Rate> rates_;
-};
-
 std::string Thousands(double value) {
   auto n = static_cast<long long>(value + 0.5);
   std::string digits = std::to_string(n);
@@ -670,22 +610,7 @@ int main(int argc, char** argv) {
       args.push_back(argv[i]);
     }
   }
-  // The full run reports medians of 5 unless told otherwise.
-  std::string repetitions = "--benchmark_repetitions=5";
-  std::string aggregates = "--benchmark_display_aggregates_only=true";
-  if (full) {
-    bool has_repetitions = false;
-    for (char* arg : args)
-      has_repetitions |= std::string_view(arg).starts_with("--benchmark_repetitions");
-    if (!has_repetitions) {
-      args.insert(args.begin() + 1, repetitions.data());
-      args.insert(args.begin() + 1, aggregates.data());
-    }
-  }
-  int bench_argc = static_cast<int>(args.size());
-  args.push_back(nullptr);
-  benchmark::Initialize(&bench_argc, args.data());
-  if (benchmark::ReportUnrecognizedArguments(bench_argc, args.data())) return 1;
+  if (!newsmon::bench::InitializeBenchmark(args, full)) return 1;
 
   const std::size_t headline_count = headlines_flag > 0 ? headlines_flag : full ? 1'000'000 : 1'000;
   // The naive loop costs a PartialMatch per rule per headline: it gets a fixed budget of
@@ -779,18 +704,18 @@ int main(int argc, char** argv) {
     if (config->rule_count == 100) hundred_rate = set_rate;
     if (config->rule_count == kRuleCounts[std::size(kRuleCounts) - 1]) last_rate = set_rate;
     char speedup[32] = "-";
-    if (set_rate && naive_rate && naive_rate->per_second > 0) {
+    if (set_rate && naive_rate && naive_rate->items_per_second > 0) {
       std::snprintf(speedup, sizeof speedup, "%.1fx",
-                    set_rate->per_second / naive_rate->per_second);
+                    set_rate->items_per_second / naive_rate->items_per_second);
     }
     std::printf("  %5zu | %14s | %9s | %9s | %13llu | %10.1f | %11s | %14s | %9s\n",
-                config->rule_count, set_rate ? Thousands(set_rate->per_second).c_str() : "-",
+                config->rule_count, set_rate ? Thousands(set_rate->items_per_second).c_str() : "-",
                 Thousands(static_cast<double>(config->matches)).c_str(),
                 Thousands(static_cast<double>(config->headlines_matched)).c_str(),
                 static_cast<unsigned long long>(config->rule_set->dfa_fallbacks()),
                 config->build_ms,
                 config->cold_per_second > 0 ? Thousands(config->cold_per_second).c_str() : "-",
-                naive_rate ? Thousands(naive_rate->per_second).c_str() : "-", speedup);
+                naive_rate ? Thousands(naive_rate->items_per_second).c_str() : "-", speedup);
   }
   std::printf(
       "  (matches: (headline, rule) pairs; headlines: headlines with at least one match;\n"
@@ -816,11 +741,11 @@ int main(int argc, char** argv) {
   };
   if (hundred_rate) {
     std::printf("  100 rules: %s headlines/s  (target >= 1,000,000: %s)\n",
-                Thousands(hundred_rate->per_second).c_str(),
-                verdict(hundred_rate->per_second >= 1e6));
+                Thousands(hundred_rate->items_per_second).c_str(),
+                verdict(hundred_rate->items_per_second >= 1e6));
   }
-  if (first_rate && last_rate && first_rate->per_second > 0) {
-    double ratio = last_rate->per_second / first_rate->per_second;
+  if (first_rate && last_rate && first_rate->items_per_second > 0) {
+    double ratio = last_rate->items_per_second / first_rate->items_per_second;
     std::printf("  1000-rule rate / 10-rule rate: %.4f = 1/%.2f  (target >= 1/3: %s)\n", ratio,
                 1 / ratio, verdict(ratio >= 1.0 / 3));
   }
