@@ -2,6 +2,8 @@
 // `newsmon fetch`, as a user runs them.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 
@@ -50,6 +52,24 @@ TEST(RulesCliTest, CheckPassesOnTheShippedPacks) {
   EXPECT_TRUE(
       std::regex_match(r.out, std::regex("OK: [0-9]+ rules in 3 files, [0-9]+ examples pass\n")))
       << r.out;
+}
+
+// The example rule README.md shows under "Rules" is valid and its examples hold.
+TEST(RulesCliTest, ReadmeExampleRulePassesItsOwnExamples) {
+  std::ifstream in(kSourceDir + "/README.md");
+  std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t section = readme.find("\n## Rules\n");
+  ASSERT_NE(section, std::string::npos);
+  std::size_t begin = readme.find("```yaml\n", section);
+  ASSERT_NE(begin, std::string::npos);
+  begin += 8;
+  std::size_t end = readme.find("```", begin);
+  ASSERT_NE(end, std::string::npos);
+  TempDir dir;
+  auto rules = dir.Write("example.yaml", readme.substr(begin, end - begin)).string();
+  auto r = RunProcess({kBinary, "rules", "check", "--rules", rules});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "OK: 1 rule in 1 file, 3 examples pass\n");
 }
 
 TEST(RulesCliTest, CheckCountsRulesFilesAndExamples) {
