@@ -1,7 +1,9 @@
 // Rules compiled for matching: every rule's triggers (keywords and patterns) go into one
-// RE2::Set per field, so one pass over a field finds every candidate rule whatever the
-// rule count; candidates are then confirmed exactly (word boundaries, `all`, `none`,
-// sources) and located.
+// RE2::Set per field (fields read by the same rules share it; patterns that anchor at the
+// start of the text get a second one), so one pass over a field finds every candidate rule
+// whatever the rule count; candidates are then confirmed exactly (word boundaries, `all`,
+// `none`, sources) and located. A keyword or pattern shared by several rules is compiled
+// and searched once.
 //
 // A RuleSet is immutable once built: the daemon builds a new one off to the side on reload
 // and swaps the shared_ptr, so matching never sees a half-loaded state. Match is safe to
