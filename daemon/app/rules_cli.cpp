@@ -51,10 +51,8 @@ LoadedRules Load(const RulesRequest& request, std::ostream& err) {
     config = std::move(loaded.config);
     for (auto& d : loaded.diagnostics) {
       // With --rules, the config's own rule files are not used: their problems do not count.
-      bool from_rule_file =
-          std::any_of(config.rule_files.begin(), config.rule_files.end(),
-                      [&](const auto& file) { return file.string() == d.file; }) ||
-          d.key.starts_with("rule '");
+      bool from_rule_file = std::any_of(config.rule_files.begin(), config.rule_files.end(),
+                                        [&](const auto& file) { return file.string() == d.file; });
       if (request.rule_globs.empty() || !from_rule_file) diagnostics.push_back(std::move(d));
     }
     specs = std::move(config.rules);

@@ -382,20 +382,11 @@ class Loader {
   }
 
   void ReadIncluded(const std::filesystem::path& file, std::vector<core::Source>& sources) {
-    auto text = ReadWholeFile(file);
-    if (!text) {
-      out_.push_back(FileError(file, "cannot read included file: " + ErrnoText()));
-      return;
-    }
-    auto parsed = ParseYaml(*text, file, out_);
-    if (!parsed) return;
-    const YAML::Node& root = *parsed;
     YamlReader reader(file, env_, out_);
-    if (!root.IsDefined() || root.IsNull()) {
-      reader.Warning(root, "", "included file is empty");
-      return;
-    }
-    if (!reader.ExpectMap(root, "", kIncludeKeys)) return;
+    auto parsed = reader.ReadMapFile("included file", kIncludeKeys);
+    if (!parsed) return;
+    // Read through a const reference: yaml-cpp's non-const operator[] inserts keys.
+    const YAML::Node& root = *parsed;
     ReadSources(reader, root["sources"], "sources", sources);
   }
 

@@ -39,20 +39,10 @@ class RuleFileReader {
       : rules_(rules), out_(out) {}
 
   void Read(const std::filesystem::path& file) {
-    auto text = ReadWholeFile(file);
-    if (!text) {
-      out_.push_back(FileError(file, "cannot read rule file: " + ErrnoText()));
-      return;
-    }
-    auto parsed = ParseYaml(*text, file, out_);
+    YamlReader reader(file, literal_, out_);
+    auto parsed = reader.ReadMapFile("rule file", kFileKeys);
     if (!parsed) return;
     const YAML::Node& root = *parsed;
-    YamlReader reader(file, literal_, out_);
-    if (!root.IsDefined() || root.IsNull()) {
-      reader.Warning(root, "", "rule file is empty");
-      return;
-    }
-    if (!reader.ExpectMap(root, "", kFileKeys)) return;
     const YAML::Node& list = root["rules"];
     if (!list || list.IsNull() || (list.IsSequence() && list.size() == 0)) {
       reader.Warning(root, "rules", "no rules in this file");

@@ -162,6 +162,23 @@ bool YamlReader::ExpectMap(const YAML::Node& node, const std::string& path,
   return true;
 }
 
+std::optional<YAML::Node> YamlReader::ReadMapFile(std::string_view what,
+                                                  std::span<const std::string_view> allowed) {
+  auto text = ReadWholeFile(file_);
+  if (!text) {
+    out_.push_back(FileError(file_, "cannot read " + std::string(what) + ": " + ErrnoText()));
+    return std::nullopt;
+  }
+  auto root = ParseYaml(*text, file_, out_);
+  if (!root) return std::nullopt;
+  if (!root->IsDefined() || root->IsNull()) {
+    Warning(*root, "", std::string(what) + " is empty");
+    return std::nullopt;
+  }
+  if (!ExpectMap(*root, "", allowed)) return std::nullopt;
+  return root;
+}
+
 bool YamlReader::ExpectList(const YAML::Node& node, const std::string& path) {
   if (!node.IsDefined() || node.IsNull() || node.IsSequence()) return true;
   Error(node, path, "expected a list, got " + std::string(Describe(node)));

@@ -43,6 +43,12 @@ class YamlReader {
   // (with a "did you mean") and each repeated key. False when `node` is not a map.
   bool ExpectMap(const YAML::Node& node, const std::string& path,
                  std::span<const std::string_view> allowed);
+  // This reader's file as a YAML map whose keys are all in `allowed`, for files that a
+  // config names (`what`: "included file", "rule file"). nullopt after reporting why not:
+  // unreadable or invalid (errors), empty (a warning).
+  std::optional<YAML::Node> ReadMapFile(std::string_view what,
+                                        std::span<const std::string_view> allowed);
+
   // Checks that `node` is a list (a missing or null node counts as an empty list).
   bool ExpectList(const YAML::Node& node, const std::string& path);
 

@@ -45,27 +45,30 @@ struct Term {
   }
 };
 
-// Terms are shared: rules that use the same keyword or pattern point at one Term, so a
-// text is searched for it once however many rules carry it.
+// A keyword or pattern of a rule: what fires it.
+struct Trigger {
+  const Term* term;  // shared: rules that use the same keyword or pattern point at one
+                     // Term, so a text is searched for it once however many rules carry it
+  // Its entry for the Sets: a keyword's loose form, or the pattern. One entry per trigger,
+  // not one alternation per rule: RE2::Set sorts its entries and factors their common
+  // literal prefixes into a trie, which keeps the DFA's states small however many rules
+  // there are. (A pattern could not share an alternation anyway: "\\Qa|b" runs to the end.)
+  std::string prefilter;
+  bool padded;  // the prefilter goes to the Set searched on padded text
+};
+
 struct CompiledRule {
-  std::vector<const Term*> triggers;  // keywords then patterns
-  std::vector<bool> padded;           // per trigger: its prefilter goes to the padded Set
+  std::vector<Trigger> triggers;  // keywords then patterns
   std::vector<const Term*> all;
   std::vector<const Term*> none;
-  // Entries for the Sets: each keyword's loose form, then each pattern. One entry each, not
-  // one alternation per rule: RE2::Set sorts its entries and factors their common literal
-  // prefixes into a trie, which keeps the DFA's states small however many rules there are.
-  // (A pattern could not share an alternation anyway: "\\Qa|b" runs to the end.)
-  std::vector<std::string> prefilters;
 };
 
 // One RE2::Set and what its entries stand for.
 struct SetPart {
   std::unique_ptr<RE2::Set> set;
   bool padded = false;  // searched on the text with kPrefilterPadding in front
-  // Set index -> every (rule, trigger) with that prefilter: prefilters[i] of a rule belongs
-  // to its triggers[i]. Rules often share keywords; each distinct prefilter is one entry,
-  // which keeps the DFA's states small.
+  // Set index -> every (rule, trigger) with that prefilter. Rules often share keywords;
+  // each distinct prefilter is one entry, which keeps the DFA's states small.
   std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> entry_of;
 };
 
@@ -113,18 +116,18 @@ class Builder {
     CompiledRule rule;
     for (std::size_t i = 0; i < spec.keywords.size(); ++i) {
       std::string key = "keywords[" + std::to_string(i) + "]";
-      if (auto term = Phrase(spec, spec.keywords[i], key, &rule.prefilters)) {
-        rule.triggers.push_back(term);
-        rule.padded.push_back(true);
+      std::string prefilter;
+      if (auto term = Phrase(spec, spec.keywords[i], key, &prefilter)) {
+        rule.triggers.push_back({term, std::move(prefilter), /*padded=*/true});
       }
     }
     for (std::size_t i = 0; i < spec.patterns.size(); ++i) {
       std::string key = "patterns[" + std::to_string(i) + "]";
       if (auto term = Regex(spec, spec.patterns[i].text, spec.patterns[i], key)) {
-        rule.triggers.push_back(term);
-        rule.padded.push_back(!AnchorsAtStart(spec.patterns[i].text));
+        const std::string& pattern = spec.patterns[i].text;
         // A flag prefix, not a group around it: "(?i:\\Qa)" would never close.
-        rule.prefilters.push_back((spec.case_sensitive ? "" : "(?i)") + spec.patterns[i].text);
+        rule.triggers.push_back(
+            {term, (spec.case_sensitive ? "" : "(?i)") + pattern, !AnchorsAtStart(pattern)});
       }
     }
     rule.all = Conditions(spec, spec.all, "all");
@@ -133,16 +136,16 @@ class Builder {
   }
 
  private:
-  // Null after reporting a bad phrase. `loose` gets its prefilter.
+  // Null after reporting a bad phrase. `loose` (when given) gets its prefilter.
   const Term* Phrase(const core::RuleSpec& spec, const core::RuleEntry& entry,
-                     const std::string& key, std::vector<std::string>* loose) {
+                     const std::string& key, std::string* loose) {
     std::string error;
     auto phrase = CompilePhrase(entry.text, error);
     if (!phrase) {
       Error(spec, entry, key, "phrase '" + entry.text + "': " + error);
       return nullptr;
     }
-    if (loose) loose->push_back(phrase->prefilter);
+    if (loose) *loose = std::move(phrase->prefilter);
     std::string id = "p" + entry.text;
     if (auto it = known_.find(id); it != known_.end()) return it->second;
     auto term = Compile(spec, phrase->core, /*case_sensitive=*/false, entry, key);
@@ -342,9 +345,9 @@ std::vector<core::Match> RuleSet::Match(const FieldTexts& texts, std::string_vie
       };
       for (; k < group_end && candidates[k].field == f; ++k) {
         if (candidates[k].trigger == kEveryTrigger) {
-          for (const Term* term : rule.triggers) consider(term);
+          for (const Trigger& trigger : rule.triggers) consider(trigger.term);
         } else {
-          consider(rule.triggers[candidates[k].trigger]);
+          consider(rule.triggers[candidates[k].trigger].term);
         }
       }
       if (leftmost) {
@@ -402,7 +405,7 @@ BuildResult Build(std::vector<core::RuleSpec> specs, const BuildOptions& options
   // The rules reading each field.
   std::array<std::vector<std::uint32_t>, core::kFieldCount> members;
   for (std::uint32_t r = 0; r < specs.size(); ++r) {
-    if (compiled->rules[r].prefilters.empty()) continue;
+    if (compiled->rules[r].triggers.empty()) continue;
     for (core::Field f : specs[r].fields) members[static_cast<std::size_t>(f)].push_back(r);
   }
   for (std::size_t f = 0; f < core::kFieldCount; ++f) {
@@ -431,14 +434,15 @@ BuildResult Build(std::vector<core::RuleSpec> specs, const BuildOptions& options
       std::unordered_map<std::string_view, std::size_t> entry_index;  // prefilter -> index
       for (std::uint32_t r : field.rules) {
         const CompiledRule& rule = compiled->rules[r];
-        for (std::uint32_t t = 0; t < rule.prefilters.size(); ++t) {
-          if (rule.padded[t] != padded) continue;
-          if (auto it = entry_index.find(rule.prefilters[t]); it != entry_index.end()) {
+        for (std::uint32_t t = 0; t < rule.triggers.size(); ++t) {
+          const Trigger& trigger = rule.triggers[t];
+          if (trigger.padded != padded) continue;
+          if (auto it = entry_index.find(trigger.prefilter); it != entry_index.end()) {
             part.entry_of[it->second].emplace_back(r, t);
             continue;
           }
           std::string error;
-          if (part.set->Add(rule.prefilters[t], &error) < 0) {
+          if (part.set->Add(trigger.prefilter, &error) < 0) {
             // Each part compiled alone above; only a bug gets here.
             result.diagnostics.push_back({.file = specs[r].file,
                                           .line = specs[r].line,
@@ -446,7 +450,7 @@ BuildResult Build(std::vector<core::RuleSpec> specs, const BuildOptions& options
                                           .message = "cannot combine its triggers: " + error});
             continue;
           }
-          entry_index.emplace(rule.prefilters[t], part.entry_of.size());
+          entry_index.emplace(trigger.prefilter, part.entry_of.size());
           part.entry_of.push_back({{r, t}});
         }
       }
