@@ -229,6 +229,25 @@ bool AppliesTo(const core::RuleSpec& spec, std::string_view source) {
          std::find(spec.sources.begin(), spec.sources.end(), source) != spec.sources.end();
 }
 
+// The texts of `item`; its categories are joined into `*categories`, or left out when that
+// is null.
+FieldTexts Texts(const core::Item& item, std::string* categories) {
+  FieldTexts texts{};
+  texts[static_cast<std::size_t>(core::Field::kTitle)] = item.title;
+  if (item.summary) texts[static_cast<std::size_t>(core::Field::kSummary)] = *item.summary;
+  if (item.link) texts[static_cast<std::size_t>(core::Field::kLink)] = *item.link;
+  if (item.author) texts[static_cast<std::size_t>(core::Field::kAuthor)] = *item.author;
+  if (categories) {
+    categories->clear();
+    for (const auto& category : item.categories) {
+      if (!categories->empty()) *categories += ", ";
+      *categories += category;
+    }
+    texts[static_cast<std::size_t>(core::Field::kCategories)] = *categories;
+  }
+  return texts;
+}
+
 }  // namespace
 
 struct RuleSet::Compiled {
@@ -253,8 +272,10 @@ const core::RuleSpec* RuleSet::Find(std::string_view name) const {
 }
 
 std::vector<core::Match> RuleSet::Match(const core::Item& item, std::string_view source) const {
-  std::string scratch;
-  return Match(TextsOf(item, scratch), source);
+  // Categories are joined only when some rule reads them.
+  std::string categories;
+  bool read = compiled_->sets[static_cast<std::size_t>(core::Field::kCategories)] != nullptr;
+  return Match(Texts(item, read ? &categories : nullptr), source);
 }
 
 std::vector<core::Match> RuleSet::Match(const FieldTexts& texts, std::string_view source) const {
@@ -477,19 +498,6 @@ BuildResult Build(std::vector<core::RuleSpec> specs, const BuildOptions& options
   return result;
 }
 
-FieldTexts TextsOf(const core::Item& item, std::string& scratch) {
-  scratch.clear();
-  for (const auto& category : item.categories) {
-    if (!scratch.empty()) scratch += ", ";
-    scratch += category;
-  }
-  FieldTexts texts{};
-  texts[static_cast<std::size_t>(core::Field::kTitle)] = item.title;
-  if (item.summary) texts[static_cast<std::size_t>(core::Field::kSummary)] = *item.summary;
-  if (item.link) texts[static_cast<std::size_t>(core::Field::kLink)] = *item.link;
-  if (item.author) texts[static_cast<std::size_t>(core::Field::kAuthor)] = *item.author;
-  texts[static_cast<std::size_t>(core::Field::kCategories)] = scratch;
-  return texts;
-}
+FieldTexts TextsOf(const core::Item& item, std::string& scratch) { return Texts(item, &scratch); }
 
 }  // namespace newsmon::rules
