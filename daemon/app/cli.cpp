@@ -26,8 +26,9 @@ struct Options {
 
 // Loads the config, then checks what only the parse and rules stages can: the HTML
 // selectors and date formats of html sources (a problem there would fail every poll of the
-// source), and the rules' regexes and phrases.
-config::LoadResult Load(const std::string& file) {
+// source), and the rules' regexes and phrases, compiled into `*rules` when given.
+config::LoadResult Load(const std::string& file,
+                        std::shared_ptr<const rules::RuleSet>* rules = nullptr) {
   auto loaded = config::LoadConfig(file, config::ProcessEnvironment());
   for (const auto& source : loaded.config.sources) {
     if (!source.html) continue;
@@ -41,7 +42,10 @@ config::LoadResult Load(const std::string& file) {
     }
     loaded.diagnostics.push_back(std::move(d));
   }
-  if (loaded.ok()) BuildRules(loaded.config, loaded.diagnostics);
+  if (loaded.ok()) {
+    auto built = BuildRules(loaded.config, loaded.diagnostics);
+    if (rules) *rules = std::move(built);
+  }
   return loaded;
 }
 
@@ -66,7 +70,8 @@ int Check(const Options& options) {
 }
 
 int Run(const Options& options) {
-  auto loaded = Load(options.config_file);
+  std::shared_ptr<const rules::RuleSet> rules;
+  auto loaded = Load(options.config_file, &rules);
   if (!loaded.ok()) {
     PrintDiagnostics(loaded);
     std::cerr << "newsmon: not starting: " << core::CountErrors(loaded.diagnostics)
@@ -80,7 +85,7 @@ int Run(const Options& options) {
   }
   auto log = MakeLogger(log_settings);
   for (const auto& d : loaded.diagnostics) log->warn("{}", core::Format(d));
-  return RunDaemon(loaded.config, *log);
+  return RunDaemon(loaded.config, std::move(rules), *log);
 }
 
 }  // namespace
@@ -124,8 +129,11 @@ int Main(int argc, char** argv) {
 
   FetchRequest fetch_request;
   std::string fetch_kind = "auto";
-  CLI::App* fetch = app.add_subcommand("fetch", "Parse one source and print its items (dry run)");
-  fetch->add_option("target", fetch_request.target, "A feed file, or a SOURCE name with --config")
+  CLI::App* fetch =
+      app.add_subcommand("fetch", "Fetch or read one source and print its items (dry run)");
+  fetch
+      ->add_option("target", fetch_request.target,
+                   "A feed file or http(s) URL, or a SOURCE name with --config")
       ->required();
   fetch->add_option("-c,--config", fetch_request.config_file,
                     "Read SOURCE (URL, kind, HTML selectors) from this config");
@@ -133,8 +141,10 @@ int Main(int argc, char** argv) {
                     "With --config: parse this file instead of fetching the source's URL");
   std::vector<std::string> kinds;
   for (const auto& entry : core::kSourceKindNames) kinds.emplace_back(entry.name);
-  fetch->add_option("--kind", fetch_kind, "Format of a bare file (default: detect)")
+  fetch->add_option("--kind", fetch_kind, "Format of a bare file or URL (default: detect)")
       ->check(CLI::IsMember(kinds));
+  fetch->add_flag("--allow-private-networks", fetch_request.allow_private_networks,
+                  "A bare URL may reach loopback and private addresses");
   fetch->add_flag("--json", fetch_request.json,
                   "One JSON object per item and line: id, title, link, published, summary, "
                   "author, categories, matches");
@@ -142,6 +152,8 @@ int Main(int argc, char** argv) {
       "Examples:\n"
       "  newsmon fetch feed.xml\n"
       "  newsmon fetch feed.xml --json | jq .title\n"
+      "  newsmon fetch https://eurasianet.org/rss\n"
+      "  newsmon fetch --config /etc/newsmon/newsmon.yaml eurasianet\n"
       "  newsmon fetch --config /etc/newsmon/newsmon.yaml caliber-az --input page.html\n"
       "Nothing is sent and no state is written. Exit 1 when the source cannot be read or "
       "parsed.");

@@ -1,5 +1,7 @@
 #include "daemon/app/fetch.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +15,10 @@
 #include "daemon/config/text.h"
 #include "daemon/core/diagnostic.h"
 #include "daemon/core/time.h"
+#include "daemon/core/url.h"
+#include "daemon/fetch/fetch.h"
+#include "daemon/net/http.h"
+#include "daemon/net/resolver.h"
 #include "daemon/parse/parse.h"
 
 namespace newsmon::app {
@@ -97,9 +103,30 @@ void PrintItems(const core::Feed& feed, const std::string& charset, const rules:
 
 struct Job {
   std::string label;  // what errors name: the file, or the source and its file
-  std::string path;
+  std::string path;   // read this file; empty = fetch `source` over the network
+  core::Source source;
   parse::Options options;
 };
+
+// One poll of `source` over the network, as the daemon would make it.
+fetch::FetchResult FetchOnce(const core::Source& source) {
+  boost::asio::io_context io;
+  auto resolver = net::MakeResolver(io.get_executor());
+  net::HttpClient client(io.get_executor(), *resolver);
+  core::SystemClock clock;
+  fetch::FetchResult result;
+  std::exception_ptr failure;
+  // The resolver keeps sockets open, so the loop stops when the poll ends, not when idle.
+  boost::asio::co_spawn(io, fetch::FetchSource(client, source, core::SourceState{}, clock),
+                        [&](std::exception_ptr e, fetch::FetchResult r) {
+                          failure = e;
+                          result = std::move(r);
+                          io.stop();
+                        });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  return result;
+}
 
 }  // namespace
 
@@ -114,11 +141,18 @@ int Fetch(const FetchRequest& request, std::ostream& out, std::ostream& err) {
       return kExitUsage;
     }
     if (IsUrl(request.target)) {
-      err << "newsmon fetch: fetching URLs is not available yet; save the document and pass "
-             "its path\n";
-      return kExitUsage;
+      if (auto problem = core::HttpUrlProblem(request.target)) {
+        err << "newsmon fetch: " << request.target << ": " << *problem << '\n';
+        return kExitUsage;
+      }
+      job.label = request.target;
+      job.source.name = "fetch";
+      job.source.url = request.target;
+      job.source.allow_private_networks.all_private = request.allow_private_networks;
+    } else {
+      job = {.label = request.target, .path = request.target};
     }
-    job = {.label = request.target, .path = request.target, .options = {.kind = request.kind}};
+    job.options = {.kind = request.kind};
   } else {
     auto loaded = config::LoadConfig(*request.config_file, config::ProcessEnvironment());
     if (!loaded.ok()) {
@@ -146,13 +180,9 @@ int Fetch(const FetchRequest& request, std::ostream& out, std::ostream& err) {
       err << '\n';
       return kExitUsage;
     }
-    if (!request.input) {
-      err << "newsmon fetch: fetching " << source->url
-          << " is not available yet; save it and pass --input PATH\n";
-      return kExitUsage;
-    }
-    job = {.label = source->name + " (" + *request.input + ")",
-           .path = *request.input,
+    job = {.label = request.input ? source->name + " (" + *request.input + ")" : source->name,
+           .path = request.input.value_or(""),
+           .source = *source,
            .options = {.kind = source->kind,
                        .url = source->url,
                        .html = source->html ? &*source->html : nullptr,
@@ -160,13 +190,33 @@ int Fetch(const FetchRequest& request, std::ostream& out, std::ostream& err) {
     job.options.limits.max_bytes = source->max_body;
   }
 
-  std::string error;
-  auto body = ReadFile(job.path, &error);
-  if (!body) {
-    err << "newsmon fetch: " << job.path << ": " << error << '\n';
-    return kExitFailure;
+  std::string body;
+  std::string url;
+  std::string content_type;
+  if (job.path.empty()) {
+    auto fetched = FetchOnce(job.source);
+    if (fetched.outcome != core::PollOutcome::kOk) {
+      // The error names the URL; a bare URL is its own label.
+      err << "newsmon fetch: " << (job.label == job.source.url ? "" : job.label + ": ")
+          << core::NameOf<core::PollOutcome>(core::kPollOutcomeNames, fetched.outcome) << ": "
+          << fetched.error << '\n';
+      return kExitFailure;
+    }
+    body = std::move(fetched.body);
+    url = std::move(fetched.url);
+    content_type = std::move(fetched.content_type);
+    job.options.url = url;
+    job.options.content_type = content_type;
+  } else {
+    std::string error;
+    auto read = ReadFile(job.path, &error);
+    if (!read) {
+      err << "newsmon fetch: " << job.path << ": " << error << '\n';
+      return kExitFailure;
+    }
+    body = std::move(*read);
   }
-  parse::Result result = parse::Parse(std::move(*body), job.options);
+  parse::Result result = parse::Parse(std::move(body), job.options);
   for (const auto& warning : result.warnings) {
     err << "newsmon fetch: " << job.label << ": warning: " << warning << '\n';
   }

@@ -1,5 +1,5 @@
-// `newsmon fetch`: parse one source and print its items (a dry run: nothing is sent and no
-// state is written).
+// `newsmon fetch`: fetch (or read) one source, parse it and print its items (a dry run:
+// nothing is sent and no state is written).
 #pragma once
 
 #include <iosfwd>
@@ -16,6 +16,7 @@ struct FetchRequest {
   std::optional<std::string> input;        // with config_file: the file to read instead of the URL
   core::SourceKind kind = core::SourceKind::kAuto;  // bare path only; never kHtml
   bool json = false;                                // one JSON object per item and line
+  bool allow_private_networks = false;  // bare URL: may reach loopback/private addresses
 };
 
 // Runs the request, printing items to `out` and problems to `err`; returns an exit code.

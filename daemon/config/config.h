@@ -15,6 +15,7 @@
 
 #include "daemon/core/diagnostic.h"
 #include "daemon/core/enum_names.h"
+#include "daemon/core/poll.h"
 #include "daemon/core/rule.h"
 #include "daemon/core/sink.h"
 #include "daemon/core/source.h"
@@ -55,6 +56,7 @@ struct Config {
   std::vector<core::RuleSpec> rules;              // read from rule_files, in file order
   std::vector<core::SinkSpec> sinks;              // a single `log` sink when none is set
   std::vector<core::Source> sources;              // `sources:` then included files, in order
+  core::PollLimits polling;                       // concurrency limits of the poll loop
 };
 
 // How many of the configured sources are enabled.

@@ -3,17 +3,23 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <initializer_list>
 #include <map>
+#include <optional>
 #include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "daemon/config/config.h"
 #include "daemon/config/text.h"
 #include "daemon/config/units.h"
 #include "daemon/config/yaml_reader.h"
+#include "daemon/core/cidr.h"
 #include "daemon/core/time.h"
 #include "daemon/core/url.h"
 
@@ -23,13 +29,29 @@ namespace {
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
-constexpr std::string_view kTopKeys[] = {"state_dir", "listen", "log",     "defaults",
+constexpr std::string_view kTopKeys[] = {"state_dir", "listen", "log",     "defaults", "polling",
                                          "rules",     "sinks",  "include", "sources"};
 constexpr std::string_view kLogKeys[] = {"level", "format"};
+constexpr std::string_view kPollingKeys[] = {"max_concurrent", "max_per_host"};
 constexpr std::string_view kIncludeKeys[] = {"sources"};
 // Per-source settings: valid in `defaults` and in each source, where the source's own wins.
-constexpr std::string_view kSettingKeys[] = {"kind",     "enabled",    "interval", "timeout",
-                                             "max_body", "user_agent", "headers",  "html"};
+constexpr std::string_view kSettingKeys[] = {"kind",
+                                             "enabled",
+                                             "interval",
+                                             "min_interval",
+                                             "max_interval",
+                                             "max_backoff",
+                                             "respect_cache",
+                                             "timeout",
+                                             "connect_timeout",
+                                             "max_body",
+                                             "user_agent",
+                                             "headers",
+                                             "tls_verify",
+                                             "ca_file",
+                                             "proxy",
+                                             "allow_private_networks",
+                                             "html"};
 // A source's keys: its identity plus every setting.
 const std::vector<std::string_view>& SourceKeys() {
   static const std::vector<std::string_view> keys = [] {
@@ -46,8 +68,11 @@ constexpr std::string_view kSinkKeys[] = {"name",        "kind",    "url",     "
 
 constexpr milliseconds kMinInterval = 10s;
 constexpr milliseconds kMinTimeout = 1s;
+constexpr milliseconds kMinConnectTimeout = 100ms;
 constexpr std::uint64_t kMinBody = 1024;
 constexpr std::uint64_t kMaxBody = 1ULL << 30;
+constexpr int kMaxConcurrentPolls = 10000;
+constexpr int kMaxPollsPerHost = 1000;
 constexpr std::string_view kTelegramApi = "https://api.telegram.org";
 
 // Headers the HTTP client sets itself; a config that overrides them would break framing.
@@ -85,6 +110,140 @@ std::optional<std::size_t> Base64Length(std::string_view text) {
   return text.size() / 4 * 3 - padding;
 }
 
+// --- Proxies ------------------------------------------------------------------------------
+
+// `url` with the credentials of its authority, if any, replaced by "***": messages quote
+// proxy URLs, which may come from the environment with a password in them.
+std::string RedactUserinfo(std::string_view url) {
+  std::size_t scheme_end = url.find("://");
+  std::size_t begin = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  std::size_t end = std::min(url.find_first_of("/?#", begin), url.size());
+  std::size_t at = url.substr(begin, end - begin).rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, begin)) + "***" + std::string(url.substr(begin + at));
+}
+
+// The 4 or 16 bytes of an IP literal (IPv6 without brackets), or nullopt for a host name.
+std::optional<std::string> IpBytes(const std::string& text) {
+  unsigned char buffer[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, text.c_str(), buffer) == 1) return std::string(buffer, buffer + 4);
+  if (inet_pton(AF_INET6, text.c_str(), buffer) == 1) {
+    return std::string(buffer, buffer + sizeof(in6_addr));
+  }
+  return std::nullopt;
+}
+
+// Why `text` is not a proxy URL newsmon can use (http://host[:port], optionally with a
+// trailing "/"), or nullopt when it is one.
+std::optional<std::string> ProxyUrlProblem(std::string_view text) {
+  std::size_t scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return "expected http://host[:port], none or direct";
+  std::string scheme = Lower(text.substr(0, scheme_end));
+  if (scheme != "http") {
+    return "scheme must be http, not '" + scheme +
+           "' (newsmon speaks plain HTTP to the proxy and tunnels https through it)";
+  }
+  std::string_view rest = text.substr(scheme_end + 3);
+  std::size_t end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, end);
+  if (authority.find('@') != std::string_view::npos) {
+    return "credentials in the proxy URL are not supported";
+  }
+  if (end != std::string_view::npos && rest.substr(end) != "/") {
+    return "a proxy URL has no path, query or fragment";
+  }
+  std::string_view host = authority;
+  std::optional<std::string_view> port;
+  if (authority.starts_with('[')) {
+    std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return "unclosed '[' in the host";
+    host = authority.substr(1, close - 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && after[0] != ':')
+      return "unexpected '" + std::string(after) + "' after the host";
+    if (!after.empty()) port = after.substr(1);
+    unsigned char buffer[sizeof(in6_addr)];
+    if (inet_pton(AF_INET6, std::string(host).c_str(), buffer) != 1) {
+      return "invalid IPv6 address '" + std::string(host) + "'";
+    }
+  } else {
+    if (std::size_t colon = authority.find(':'); colon != std::string_view::npos) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+    }
+    if (host.empty()) return "the URL has no host";
+    bool valid = std::all_of(host.begin(), host.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+    });
+    if (!valid) return "invalid host '" + std::string(host) + "'";
+  }
+  if (port) {
+    unsigned value = 0;
+    auto [stop, ec] = std::from_chars(port->data(), port->data() + port->size(), value);
+    if (port->empty() || ec != std::errc() || stop != port->data() + port->size() || value == 0 ||
+        value > 65535) {
+      return "invalid port '" + std::string(*port) + "'";
+    }
+  }
+  return std::nullopt;
+}
+
+// A valid proxy URL as Source::proxy holds it: "http://host[:port]".
+std::string NormalizedProxy(std::string_view text) {
+  std::string_view rest = text.substr(text.find("://") + 3);
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  return "http://" + std::string(rest);
+}
+
+// The host of a valid http(s) URL, lower-case, IPv6 without brackets.
+std::string UrlHost(std::string_view url) {
+  std::size_t scheme_end = url.find("://");
+  std::size_t begin = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  std::string_view authority = url.substr(begin, url.find_first_of("/?#", begin) - begin);
+  if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  if (authority.starts_with('[')) return Lower(authority.substr(1, authority.find(']') - 1));
+  return Lower(authority.substr(0, authority.rfind(':')));
+}
+
+// Whether NO_PROXY-style `list` exempts `host` (lower-case, IPv6 without brackets): entries
+// are comma-separated; "*" matches every host; an IP literal matches that address only; a
+// name matches itself and its subdomains, with or without a leading '.'. A ":port" on an
+// entry is ignored.
+bool NoProxyMatches(std::string_view list, const std::string& host) {
+  std::optional<std::string> host_ip = IpBytes(host);
+  while (!list.empty()) {
+    std::size_t comma = std::min(list.find(','), list.size());
+    std::string_view entry = list.substr(0, comma);
+    list.remove_prefix(std::min(comma + 1, list.size()));
+    while (!entry.empty() && std::isspace(static_cast<unsigned char>(entry.front()))) {
+      entry.remove_prefix(1);
+    }
+    while (!entry.empty() && std::isspace(static_cast<unsigned char>(entry.back()))) {
+      entry.remove_suffix(1);
+    }
+    if (entry == "*") return true;
+    std::string name = Lower(entry);
+    if (name.starts_with('[')) {
+      name = name.substr(1, name.find(']') - 1);  // "[::1]" or "[::1]:443"
+    } else if (std::size_t colon = name.find(':');
+               colon != std::string::npos && name.find(':', colon + 1) == std::string::npos) {
+      name.resize(colon);  // "host:port"; several colons make an IPv6 literal
+    }
+    if (name.empty()) continue;
+    std::optional<std::string> entry_ip = IpBytes(name);
+    if (entry_ip || host_ip) {
+      if (entry_ip == host_ip) return true;
+      continue;
+    }
+    if (name.starts_with('.')) name.erase(0, 1);
+    if (name.empty()) continue;
+    if (host == name || (host.size() > name.size() && host.ends_with("." + name))) return true;
+  }
+  return false;
+}
+
 // Settings given in `defaults` or in a source; unset fields fall through to the next level.
 struct SourceSettings {
   std::optional<core::SourceKind> kind;
@@ -94,6 +253,16 @@ struct SourceSettings {
   std::optional<std::uint64_t> max_body;
   std::optional<std::string> user_agent;
   std::vector<core::Header> headers;
+  // min_interval and max_interval: set together and inherited together.
+  std::optional<std::pair<milliseconds, milliseconds>> interval_range;
+  std::optional<milliseconds> max_backoff;
+  std::optional<bool> respect_cache;
+  std::optional<milliseconds> connect_timeout;
+  std::optional<bool> tls_verify;
+  std::optional<YAML::Node> tls_verify_node;  // where tls_verify was set
+  std::optional<std::string> ca_file;         // resolved; readable when it was read
+  std::optional<std::string> proxy;           // "" = direct; unset = from the environment
+  std::optional<core::NetworkAllowance> allow_private_networks;
   std::vector<core::Header> html;       // html-block keys that were set, in file order
   std::optional<YAML::Node> html_node;  // where the html block is, when there is one
 };
@@ -127,6 +296,7 @@ class Loader {
     }
     if (doc["listen"]) ReadListen(reader, doc["listen"], config.listen);
     if (doc["log"]) ReadLog(reader, doc["log"], config.log);
+    if (doc["polling"]) ReadPolling(reader, doc["polling"], config.polling);
     if (doc["defaults"] && reader.ExpectMap(doc["defaults"], "defaults", kSettingKeys)) {
       defaults_ = ReadSettings(reader, doc["defaults"], "defaults");
     }
@@ -198,6 +368,29 @@ class Loader {
     }
   }
 
+  void ReadPolling(YamlReader& reader, const YAML::Node& node, core::PollLimits& polling) {
+    if (!reader.ExpectMap(node, "polling", kPollingKeys)) return;
+    ReadLimit(reader, node, "max_concurrent", kMaxConcurrentPolls, polling.max_concurrent);
+    ReadLimit(reader, node, "max_per_host", kMaxPollsPerHost, polling.max_per_host);
+  }
+
+  // polling.`key`, a whole number from 1 to `maximum`, into `value` when set and valid.
+  static void ReadLimit(YamlReader& reader, const YAML::Node& map, const std::string& key,
+                        int maximum, int& value) {
+    const YAML::Node& node = map[key];
+    if (!node) return;
+    std::string path = "polling." + key;
+    auto number = reader.Integer(node, path);
+    if (!number) return;
+    if (*number < 1 || *number > maximum) {
+      reader.Error(node, path,
+                   key + " " + std::to_string(*number) + " is outside the allowed 1 to " +
+                       std::to_string(maximum));
+      return;
+    }
+    value = static_cast<int>(*number);
+  }
+
   std::vector<core::Header> ReadHeaders(YamlReader& reader, const YAML::Node& node,
                                         const std::string& path) {
     auto headers = reader.StringMap(node, path);
@@ -234,6 +427,78 @@ class Loader {
     return value;
   }
 
+  // min_interval and max_interval of `node`, which has at least one of them.
+  static std::optional<std::pair<milliseconds, milliseconds>> ReadIntervalRange(
+      YamlReader& reader, const YAML::Node& node, const std::string& path) {
+    const YAML::Node& min_node = node["min_interval"];
+    const YAML::Node& max_node = node["max_interval"];
+    if (!min_node || !max_node) {
+      std::string key = min_node ? "min_interval" : "max_interval";
+      std::string other = min_node ? "max_interval" : "min_interval";
+      reader.Error(min_node ? min_node : max_node, path + "." + key,
+                   key + " needs " + other + " too: set both for an adaptive interval, or neither");
+      return std::nullopt;
+    }
+    auto low = DurationAtLeast(reader, min_node, path, "min_interval", kMinInterval);
+    auto high = DurationAtLeast(reader, max_node, path, "max_interval", kMinInterval);
+    if (!low || !high) return std::nullopt;
+    if (*low > *high) {
+      reader.Error(min_node, path + ".min_interval",
+                   "min_interval " + FormatDuration(*low) + " is longer than max_interval " +
+                       FormatDuration(*high));
+      return std::nullopt;
+    }
+    return std::pair{*low, *high};
+  }
+
+  // `true`, `false` or a list of CIDR networks.
+  static std::optional<core::NetworkAllowance> ReadNetworkAllowance(YamlReader& reader,
+                                                                    const YAML::Node& node,
+                                                                    const std::string& path) {
+    core::NetworkAllowance allowance;
+    const std::string expected = "expected true, false or a list of networks";
+    if (node.IsSequence()) {
+      bool ok = true;
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        std::string entry_path = path + "[" + std::to_string(i) + "]";
+        auto text = reader.String(node[i], entry_path);
+        if (!text) {
+          ok = false;
+          continue;
+        }
+        std::string error;
+        if (!core::ParseCidr(*text, &error)) {
+          reader.Error(node[i], entry_path,
+                       "invalid network '" + *text + "'" + (error.empty() ? "" : ": " + error) +
+                           " (write a CIDR such as 10.0.0.0/8 or fd00::/8, or one address)");
+          ok = false;
+          continue;
+        }
+        allowance.cidrs.push_back(std::move(*text));
+      }
+      if (!ok) return std::nullopt;
+      return allowance;
+    }
+    if (!node.IsScalar()) {
+      reader.Error(node, path, expected + ", got " + std::string(Describe(node)));
+      return std::nullopt;
+    }
+    auto text = reader.String(node, path);
+    if (!text) return std::nullopt;
+    if (*text == "true" || *text == "false") {
+      allowance.all_private = *text == "true";
+      return allowance;
+    }
+    if (core::ParseCidr(*text)) {
+      reader.Error(
+          node, path,
+          expected + ", got '" + *text + "' (write one network as a list: [" + *text + "])");
+    } else {
+      reader.Error(node, path, expected + " such as [10.0.0.0/8, fd00::/8], got '" + *text + "'");
+    }
+    return std::nullopt;
+  }
+
   SourceSettings ReadSettings(YamlReader& reader, const YAML::Node& node, const std::string& path) {
     SourceSettings s;
     if (node["kind"]) {
@@ -244,8 +509,22 @@ class Loader {
     if (node["interval"]) {
       s.interval = DurationAtLeast(reader, node["interval"], path, "interval", kMinInterval);
     }
+    if (node["min_interval"] || node["max_interval"]) {
+      s.interval_range = ReadIntervalRange(reader, node, path);
+    }
+    if (node["max_backoff"]) {
+      s.max_backoff =
+          DurationAtLeast(reader, node["max_backoff"], path, "max_backoff", kMinInterval);
+    }
+    if (node["respect_cache"]) {
+      s.respect_cache = reader.Bool(node["respect_cache"], path + ".respect_cache");
+    }
     if (node["timeout"]) {
       s.timeout = DurationAtLeast(reader, node["timeout"], path, "timeout", kMinTimeout);
+    }
+    if (node["connect_timeout"]) {
+      s.connect_timeout = DurationAtLeast(reader, node["connect_timeout"], path, "connect_timeout",
+                                          kMinConnectTimeout);
     }
     if (node["max_body"]) {
       s.max_body = reader.Size(node["max_body"], path + ".max_body");
@@ -264,6 +543,41 @@ class Loader {
       }
     }
     if (node["headers"]) s.headers = ReadHeaders(reader, node["headers"], path + ".headers");
+    if (node["tls_verify"]) {
+      s.tls_verify = reader.Bool(node["tls_verify"], path + ".tls_verify");
+      s.tls_verify_node = node["tls_verify"];
+    }
+    if (node["ca_file"]) {
+      const YAML::Node& at = node["ca_file"];
+      if (auto name = reader.String(at, path + ".ca_file")) {
+        if (name->empty()) {
+          reader.Error(at, path + ".ca_file", "must not be empty");
+        } else if (std::filesystem::path resolved = reader.Resolve(*name);
+                   !ReadWholeFile(resolved)) {
+          // Checked now so a missing bundle fails `newsmon check`, not the first poll.
+          reader.Error(at, path + ".ca_file",
+                       "cannot read CA file '" + resolved.string() + "': " + ErrnoText());
+        } else {
+          s.ca_file = resolved.string();
+        }
+      }
+    }
+    if (node["proxy"]) {
+      if (auto text = reader.String(node["proxy"], path + ".proxy")) {
+        if (*text == "none" || *text == "direct") {
+          s.proxy = "";
+        } else if (auto problem = ProxyUrlProblem(*text)) {
+          reader.Error(node["proxy"], path + ".proxy",
+                       "invalid proxy '" + RedactUserinfo(*text) + "': " + *problem);
+        } else {
+          s.proxy = NormalizedProxy(*text);
+        }
+      }
+    }
+    if (node["allow_private_networks"]) {
+      s.allow_private_networks = ReadNetworkAllowance(reader, node["allow_private_networks"],
+                                                      path + ".allow_private_networks");
+    }
     if (node["html"]) {
       s.html_node = node["html"];
       if (reader.ExpectMap(node["html"], path + ".html", kHtmlKeys)) {
@@ -292,12 +606,33 @@ class Loader {
     source.kind = own.kind.value_or(defaults_.kind.value_or(source.kind));
     source.enabled = own.enabled.value_or(defaults_.enabled.value_or(source.enabled));
     source.interval = own.interval.value_or(defaults_.interval.value_or(source.interval));
+    if (auto range = own.interval_range ? own.interval_range : defaults_.interval_range) {
+      source.min_interval = range->first;
+      source.max_interval = range->second;
+      // The built-in interval moves into the range; an interval the user set is checked
+      // against it instead (ReadSource).
+      if (!own.interval && !defaults_.interval) {
+        source.interval = std::clamp(source.interval, range->first, range->second);
+      }
+    }
+    // Unset, the built-in backoff limit grows to the longest interval the source may have.
+    source.max_backoff = own.max_backoff.value_or(defaults_.max_backoff.value_or(std::max(
+        {source.max_backoff, source.interval, source.max_interval.value_or(source.interval)})));
+    source.respect_cache =
+        own.respect_cache.value_or(defaults_.respect_cache.value_or(source.respect_cache));
     // An unset timeout is the built-in one, shortened to fit a shorter interval; a timeout
-    // the user set is checked against the interval instead.
+    // the user set is checked against the interval instead. Likewise for connect_timeout
+    // within timeout.
     source.timeout =
         own.timeout.value_or(defaults_.timeout.value_or(std::min(source.timeout, source.interval)));
+    source.connect_timeout = own.connect_timeout.value_or(
+        defaults_.connect_timeout.value_or(std::min(source.connect_timeout, source.timeout)));
     source.max_body = own.max_body.value_or(defaults_.max_body.value_or(source.max_body));
     source.user_agent = own.user_agent.value_or(defaults_.user_agent.value_or(source.user_agent));
+    source.tls_verify = own.tls_verify.value_or(defaults_.tls_verify.value_or(source.tls_verify));
+    source.ca_file = own.ca_file.value_or(defaults_.ca_file.value_or(source.ca_file));
+    source.allow_private_networks = own.allow_private_networks.value_or(
+        defaults_.allow_private_networks.value_or(source.allow_private_networks));
     source.headers = defaults_.headers;
     for (const auto& header : own.headers) {
       auto same = std::find_if(source.headers.begin(), source.headers.end(), [&](const auto& h) {
@@ -345,18 +680,53 @@ class Loader {
       }
       source.name = *name;
     }
+    bool url_ok = false;
     if (!node["url"]) {
       reader.Error(node, path, "missing required key 'url'");
     } else if (auto url = reader.String(node["url"], path + ".url")) {
       if (auto problem = core::HttpUrlProblem(*url)) {
         reader.Error(node["url"], path + ".url", "invalid URL '" + *url + "': " + *problem);
+      } else {
+        url_ok = true;
       }
       source.url = *url;
+    }
+    if (source.min_interval &&
+        (source.interval < *source.min_interval || source.interval > *source.max_interval)) {
+      reader.Error(node, path,
+                   "interval " + FormatDuration(source.interval) + " is not between min_interval " +
+                       FormatDuration(*source.min_interval) + " and max_interval " +
+                       FormatDuration(*source.max_interval));
+    }
+    if (source.max_backoff < source.interval) {
+      reader.Error(node, path,
+                   "max_backoff " + FormatDuration(source.max_backoff) +
+                       " is shorter than interval " + FormatDuration(source.interval));
     }
     if (source.timeout > source.interval) {
       reader.Error(node, path,
                    "timeout " + FormatDuration(source.timeout) + " is longer than interval " +
                        FormatDuration(source.interval));
+    }
+    if (source.connect_timeout > source.timeout) {
+      reader.Error(node, path,
+                   "connect_timeout " + FormatDuration(source.connect_timeout) +
+                       " is longer than timeout " + FormatDuration(source.timeout));
+    }
+    if (!source.tls_verify) {
+      // Where it was set, when in this source; the defaults may live in another file.
+      const YAML::Node& at = own.tls_verify ? *own.tls_verify_node : node;
+      reader.Warning(at, path + ".tls_verify",
+                     "certificate checks are off for source '" + source.name +
+                         "': anyone on the network path can impersonate it" +
+                         (own.tls_verify ? "" : " (tls_verify: false in defaults)"));
+    }
+    if (own.proxy) {
+      source.proxy = *own.proxy;
+    } else if (defaults_.proxy) {
+      source.proxy = *defaults_.proxy;
+    } else if (url_ok) {
+      source.proxy = ProxyFromEnvironment(reader, node, path, source.url);
     }
     if (source.kind == core::SourceKind::kHtml) {
       if (source.html->item.empty() || source.html->title.empty()) {
@@ -371,6 +741,43 @@ class Loader {
               ")");
     }
     sources.push_back(std::move(source));
+  }
+
+  // The first of `names` set to a non-empty value in the environment: name and value.
+  std::optional<std::pair<std::string, std::string>> FirstSet(
+      std::initializer_list<const char*> names) const {
+    if (!env_) return std::nullopt;
+    for (const char* name : names) {
+      if (auto value = env_(name); value && !value->empty()) return std::pair{name, *value};
+    }
+    return std::nullopt;
+  }
+
+  // The proxy the environment gives a source with no `proxy:` setting, as curl and Go do:
+  // HTTPS_PROXY for https URLs, HTTP_PROXY for http ones (upper case first, then lower),
+  // unless NO_PROXY exempts the host. "" = direct. A bad variable is reported once, at the
+  // first source that would use it.
+  std::string ProxyFromEnvironment(YamlReader& reader, const YAML::Node& node,
+                                   const std::string& path, const std::string& url) {
+    bool https = Lower(url.substr(0, url.find(':'))) == "https";
+    auto proxy =
+        https ? FirstSet({"HTTPS_PROXY", "https_proxy"}) : FirstSet({"HTTP_PROXY", "http_proxy"});
+    if (!proxy) return "";
+    if (auto no_proxy = FirstSet({"NO_PROXY", "no_proxy"});
+        no_proxy && NoProxyMatches(no_proxy->second, UrlHost(url))) {
+      return "";
+    }
+    const auto& [variable, value] = *proxy;
+    if (auto problem = ProxyUrlProblem(value)) {
+      if (reported_variables_.insert(variable).second) {
+        reader.Error(node, path + ".proxy",
+                     "invalid proxy in environment variable " + variable + " ('" +
+                         RedactUserinfo(value) + "'): " + *problem +
+                         " (fix the variable, or set proxy: in the config)");
+      }
+      return "";
+    }
+    return NormalizedProxy(value);
   }
 
   void ReadSources(YamlReader& reader, const YAML::Node& node, const std::string& path,
@@ -515,6 +922,7 @@ class Loader {
   SourceSettings defaults_;
   std::map<std::string, std::string> source_origins_;  // name -> "file:line", across files
   std::map<std::string, std::string> sink_origins_;
+  std::set<std::string> reported_variables_;  // bad proxy variables already reported
 };
 
 }  // namespace

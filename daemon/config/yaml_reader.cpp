@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -229,6 +230,21 @@ std::optional<std::uint64_t> YamlReader::Size(const YAML::Node& node, const std:
   auto value = ParseSize(*text);
   if (!value) {
     Error(node, path, "invalid size '" + *text + "' (write e.g. 512KiB, 10MiB, 1GiB or bytes)");
+  }
+  return value;
+}
+
+std::optional<std::int64_t> YamlReader::Integer(const YAML::Node& node, const std::string& path) {
+  auto text = Scalar(node, path, "a whole number");
+  if (!text) return std::nullopt;
+  std::int64_t value = 0;
+  const char* begin = text->data();
+  const char* end = begin + text->size();
+  if (begin != end && *begin == '+') ++begin;  // from_chars takes '-' but not '+'
+  auto [stop, ec] = std::from_chars(begin, end, value);
+  if (begin == end || ec != std::errc() || stop != end) {
+    Error(node, path, "expected a whole number, got '" + *text + "'");
+    return std::nullopt;
   }
   return value;
 }

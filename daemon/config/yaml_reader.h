@@ -59,6 +59,8 @@ class YamlReader {
   std::optional<std::chrono::milliseconds> Duration(const YAML::Node& node,
                                                     const std::string& path);
   std::optional<std::uint64_t> Size(const YAML::Node& node, const std::string& path);
+  // A whole number in decimal, optionally signed ("64", "-1"); no range check.
+  std::optional<std::int64_t> Integer(const YAML::Node& node, const std::string& path);
   // A map of string to string, in file order.
   std::optional<std::vector<core::Header>> StringMap(const YAML::Node& node,
                                                      const std::string& path);

@@ -35,18 +35,38 @@ struct HtmlSelectors {
 
 using Header = std::pair<std::string, std::string>;
 
+// Which private addresses a source may reach (sources are refused loopback, private,
+// link-local, CGNAT, multicast and unspecified addresses unless allowed here).
+struct NetworkAllowance {
+  bool all_private = false;        // allow_private_networks: true
+  std::vector<std::string> cidrs;  // allow_private_networks: [CIDR, ...], e.g. "127.0.0.2/32"
+};
+
 struct Source {
   std::string name;  // unique; [A-Za-z0-9][A-Za-z0-9_.-]*, used as a metric label
   std::string url;   // absolute http(s) URL
   SourceKind kind = SourceKind::kAuto;  // auto = detect from the content
   bool enabled = true;
   std::chrono::milliseconds interval = std::chrono::minutes(5);  // poll period, >= 10 s
-  std::chrono::milliseconds timeout = std::chrono::seconds(30);  // whole poll, <= interval
+  // Adaptive interval: when both are set the interval moves between them with how often
+  // the source publishes new items (interval is the starting point).
+  std::optional<std::chrono::milliseconds> min_interval;
+  std::optional<std::chrono::milliseconds> max_interval;
+  std::chrono::milliseconds max_backoff = std::chrono::hours(1);  // longest wait after failures
+  bool respect_cache = true;  // Cache-Control max-age and RSS <ttl> may lengthen the interval
+  std::chrono::milliseconds timeout = std::chrono::seconds(30);          // whole poll, <= interval
+  std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);  // DNS + TCP + TLS
   std::uint64_t max_body = 10 * 1024 * 1024;  // bytes after decompression; default 10 MiB
   std::string user_agent;                     // empty = newsmon's default
   std::vector<Header> headers;                // extra request headers, in config order
-  std::optional<HtmlSelectors> html;          // set exactly when kind == kHtml
-  std::string origin;                         // "file:line" where it was defined
+  bool tls_verify = true;                     // false = accept any certificate (warned)
+  std::string ca_file;  // extra PEM CA bundle trusted besides the system store; "" = none
+  // http://host[:port] of an HTTP proxy (CONNECT for https); "" = connect directly. The
+  // config's `proxy:` key, or else HTTPS_PROXY/HTTP_PROXY minus NO_PROXY, resolved at load.
+  std::string proxy;
+  NetworkAllowance allow_private_networks;
+  std::optional<HtmlSelectors> html;  // set exactly when kind == kHtml
+  std::string origin;                 // "file:line" where it was defined
 };
 
 }  // namespace newsmon::core

@@ -1,5 +1,7 @@
 #include "daemon/core/url.h"
 
+#include <algorithm>
+
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
@@ -65,6 +67,16 @@ std::string CanonicalUrl(std::string_view url) {
     canonical.remove_port();
   }
   return std::string(canonical.buffer());
+}
+
+std::string UrlHost(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(Trim(url));
+  if (!parsed) return {};
+  std::string host(parsed->host());  // decoded; an IP-literal keeps its brackets
+  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  });
+  return host;
 }
 
 }  // namespace newsmon::core

@@ -19,4 +19,9 @@ std::optional<std::string> ResolveUrl(std::string_view base, std::string_view re
 // default port and fragment dropped, path normalised. `url` unchanged when it does not parse.
 std::string CanonicalUrl(std::string_view url);
 
+// The host of an absolute URL, lower-case and percent-decoded, without port or userinfo (an
+// IPv6 literal keeps its brackets: "[::1]"); "" when `url` does not parse or has no host.
+// Polls are limited per host by this name.
+std::string UrlHost(std::string_view url);
+
 }  // namespace newsmon::core

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/http_server.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -42,7 +43,8 @@ std::string WriteConfig(const TempDir& dir, const std::string& extra = "") {
              "rules: []\n"
              "sources:\n"
              "  - name: example\n"
-             "    url: https://example.org/feed.xml\n" +
+             // Loopback without allow_private_networks: a poll is refused before any traffic.
+             "    url: http://127.0.0.1:9/feed.xml\n" +
                  extra)
       .string();
 }
@@ -215,8 +217,43 @@ TEST(CliTest, LogLevelFlagOverridesTheConfig) {
       << daemon.err();
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(10s), 0);
-  EXPECT_TRUE(Contains(daemon.err(), "debug source example: https://example.org/feed.xml every 5m"))
+  EXPECT_TRUE(Contains(daemon.err(), "debug source example: http://127.0.0.1:9/feed.xml every 5m"))
       << daemon.err();
+}
+
+// The daemon polls a feed (served by this test on 127.0.0.1) and logs the match.
+TEST(CliTest, RunPollsTheSourcesAndLogsMatches) {
+  test::TestHttpServer server;
+  server.Handle("/feed.xml",
+                test::Reply::Text(200,
+                                  "<rss version=\"2.0\"><channel><title>T</title>"
+                                  "<item><title>Astana hosts the Middle Corridor summit</title>"
+                                  "<link>https://news.example.kz/1</link></item>"
+                                  "<item><title>Weather</title></item></channel></rss>"));
+  TempDir dir;
+  dir.Write("rules/corridor.yaml", "rules:\n  - name: corridor\n    keywords: [Middle Corridor]\n");
+  auto config = dir.Write("newsmon.yaml",
+                          "state_dir: state\n"
+                          "rules: [rules/*.yaml]\n"
+                          "sources:\n"
+                          "  - name: steppe\n"
+                          "    url: " +
+                              server.Url("/feed.xml") +
+                              "\n"
+                              "    interval: 10s\n"
+                              "    allow_private_networks: [127.0.0.1/32]\n");
+  Child daemon({kBinary, "run", "--config", config.string()});
+  // The first poll comes within the interval (spread with jitter).
+  ASSERT_TRUE(daemon.WaitForOutput(
+      [](const std::string&, const std::string& err) { return Contains(err, "match ["); }, 30s))
+      << daemon.err();
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(10s), 0);
+  EXPECT_TRUE(Contains(daemon.err(),
+                       "match [corridor] source steppe: Astana hosts the Middle Corridor summit — "
+                       "https://news.example.kz/1"))
+      << daemon.err();
+  EXPECT_FALSE(Contains(daemon.err(), "Weather"));
 }
 
 TEST(CliTest, RunFailsWithExitOneWhenTheStateDirIsUnusable) {

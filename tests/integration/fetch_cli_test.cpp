@@ -2,8 +2,10 @@
 // printed as text or JSON lines; usage errors exit 2, unreadable sources exit 1.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
+#include "tests/support/http_server.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -86,9 +88,70 @@ TEST(FetchCliTest, UsageErrorsExitTwo) {
   auto input_alone = RunProcess({kBinary, "fetch", "src", "--input", "x.xml"});
   EXPECT_EQ(input_alone.exit_code, 2);
   EXPECT_EQ(input_alone.err, "newsmon fetch: --input needs --config and a SOURCE name\n");
-  auto url = RunProcess({kBinary, "fetch", "https://example.com/feed.xml"});
-  EXPECT_EQ(url.exit_code, 2);
-  EXPECT_TRUE(Contains(url.err, "fetching URLs is not available yet")) << url.err;
+  auto html_url = RunProcess({kBinary, "fetch", "https://example.com/", "--kind", "html"});
+  EXPECT_EQ(html_url.exit_code, 2);
+  EXPECT_TRUE(Contains(html_url.err, "an HTML page needs its selectors")) << html_url.err;
+}
+
+// Over the network: a server of ours on 127.0.0.1.
+TEST(FetchCliTest, UrlIsFetchedParsedAndPrinted) {
+  test::TestHttpServer server;
+  server.Handle("/feed.xml",
+                test::Reply::Text(200, kFeed, {{"Content-Type", "application/rss+xml"}}));
+  auto r = RunProcess({kBinary, "fetch", "--allow-private-networks", server.Url("/feed.xml")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(r.out.starts_with("Steppe News — rss, 2 items, UTF-8\n")) << r.out;
+  // Relative links resolve against the URL the feed came from.
+  EXPECT_TRUE(Contains(r.out, "  " + server.Url("/en/1") + "\n")) << r.out;
+  auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 1U);
+  EXPECT_TRUE(requests[0].Header("User-Agent").value_or("").starts_with("newsmon/"));
+  EXPECT_EQ(requests[0].Header("Accept-Encoding"), "gzip, deflate");
+}
+
+TEST(FetchCliTest, LoopbackUrlIsRefusedUnlessAllowed) {
+  test::TestHttpServer server;
+  server.Handle("/feed.xml", test::Reply::Text(200, kFeed));
+  auto r = RunProcess({kBinary, "fetch", server.Url("/feed.xml")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "newsmon fetch: blocked: " + server.Url("/feed.xml") +
+                       ": 127.0.0.1 is a loopback address (allow it with "
+                       "allow_private_networks)\n");
+  EXPECT_TRUE(server.Requests().empty());
+}
+
+TEST(FetchCliTest, FailedPollExitsOneWithItsOutcome) {
+  test::TestHttpServer server;
+  server.Handle("/gone", test::Reply::Text(404, "no such feed"));
+  auto r = RunProcess({kBinary, "fetch", "--allow-private-networks", server.Url("/gone")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "newsmon fetch: http_4xx: " + server.Url("/gone") + ": HTTP 404\n");
+}
+
+TEST(FetchCliTest, ConfiguredSourceIsFetchedWithItsSettings) {
+  test::TestHttpServer server;
+  server.Handle("/feed.xml", test::Reply::Text(200, kFeed));
+  TempDir dir;
+  auto config = dir.Write("newsmon.yaml",
+                          "state_dir: state\n"
+                          "rules: []\n"
+                          "sources:\n"
+                          "  - name: steppe\n"
+                          "    url: " +
+                              server.Url("/feed.xml") +
+                              "\n"
+                              "    allow_private_networks: [127.0.0.1/32]\n"
+                              "    user_agent: steppe-watcher/1.0\n"
+                              "    headers: {X-Token: abc}\n")
+                    .string();
+  auto r = RunProcess({kBinary, "fetch", "--config", config, "steppe", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
+  auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 1U);
+  EXPECT_EQ(requests[0].Header("User-Agent"), "steppe-watcher/1.0");
+  EXPECT_EQ(requests[0].Header("X-Token"), "abc");
 }
 
 TEST(FetchCliTest, MissingFileExitsOneNamingIt) {

@@ -1406,5 +1406,647 @@ TEST(ConfigTest, EmptyIncludedFileIsAWarning) {
                                "will be polled"}));
 }
 
+// --- Polling, proxies, TLS and address settings ------------------------------------------
+
+TEST(ConfigTest, NewSourceSettingsGetTheirBuiltInDefaults) {
+  LoadResult r = Load("rules: []\nsources:\n  - name: a\n    url: https://a.example/\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_TRUE(r.diagnostics.empty());
+  EXPECT_EQ(r.config.polling.max_concurrent, 64);
+  EXPECT_EQ(r.config.polling.max_per_host, 2);
+  ASSERT_EQ(r.config.sources.size(), 1u);
+  const core::Source& s = r.config.sources[0];
+  EXPECT_FALSE(s.min_interval.has_value());
+  EXPECT_FALSE(s.max_interval.has_value());
+  EXPECT_EQ(s.max_backoff, 1h);
+  EXPECT_TRUE(s.respect_cache);
+  EXPECT_EQ(s.connect_timeout, 10s);
+  EXPECT_TRUE(s.tls_verify);
+  EXPECT_EQ(s.ca_file, "");
+  EXPECT_EQ(s.proxy, "");
+  EXPECT_FALSE(s.allow_private_networks.all_private);
+  EXPECT_TRUE(s.allow_private_networks.cidrs.empty());
+}
+
+TEST(ConfigTest, NewSettingsAreInheritedAndTheSourceWins) {
+  TempDir dir;
+  dir.Write("certs/corp.pem", "-----BEGIN CERTIFICATE-----\n");
+  dir.Write("certs/other.pem", "-----BEGIN CERTIFICATE-----\n");
+  path main = dir.Write("newsmon.yaml", R"(rules: []
+defaults:
+  interval: 10m
+  min_interval: 2m
+  max_interval: 1h
+  max_backoff: 2h
+  respect_cache: false
+  timeout: 20s
+  connect_timeout: 5s
+  ca_file: certs/corp.pem
+  proxy: http://proxy.corp:3128
+  allow_private_networks: true
+sources:
+  - name: inherits
+    url: https://a.example/
+  - name: overrides
+    url: https://b.example/
+    interval: 30m
+    min_interval: 30m
+    max_interval: 2h
+    max_backoff: 3h
+    respect_cache: true
+    timeout: 1m
+    connect_timeout: 250ms
+    ca_file: ./certs/other.pem
+    proxy: none
+    allow_private_networks: [10.0.0.0/8, "fd00::/8"]
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_TRUE(r.diagnostics.empty());
+  ASSERT_EQ(r.config.sources.size(), 2u);
+  const core::Source& a = r.config.sources[0];
+  EXPECT_EQ(a.min_interval, 2min);
+  EXPECT_EQ(a.max_interval, 1h);
+  EXPECT_EQ(a.max_backoff, 2h);
+  EXPECT_FALSE(a.respect_cache);
+  EXPECT_EQ(a.connect_timeout, 5s);
+  EXPECT_EQ(a.ca_file, (dir.path() / "certs/corp.pem").string());
+  EXPECT_EQ(a.proxy, "http://proxy.corp:3128");
+  EXPECT_TRUE(a.allow_private_networks.all_private);
+  EXPECT_TRUE(a.allow_private_networks.cidrs.empty());
+  const core::Source& b = r.config.sources[1];
+  EXPECT_EQ(b.interval, 30min);
+  EXPECT_EQ(b.min_interval, 30min);
+  EXPECT_EQ(b.max_interval, 2h);
+  EXPECT_EQ(b.max_backoff, 3h);
+  EXPECT_TRUE(b.respect_cache);
+  EXPECT_EQ(b.timeout, 1min);
+  EXPECT_EQ(b.connect_timeout, 250ms);
+  EXPECT_EQ(b.ca_file, (dir.path() / "certs/other.pem").string());
+  EXPECT_EQ(b.proxy, "");
+  EXPECT_FALSE(b.allow_private_networks.all_private);
+  EXPECT_EQ(b.allow_private_networks.cidrs, (Strings{"10.0.0.0/8", "fd00::/8"}));
+}
+
+TEST(ConfigTest, UnsetLimitsFollowTheIntervalAndTimeout) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: slow
+    url: https://a.example/
+    interval: 2h
+  - name: quick
+    url: https://b.example/
+    timeout: 4s
+  - name: adaptive
+    url: https://c.example/
+    min_interval: 10m
+    max_interval: 3h
+  - name: fast-range
+    url: https://d.example/
+    min_interval: 10s
+    max_interval: 1m
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  ASSERT_EQ(r.config.sources.size(), 4u);
+  // max_backoff is never below the interval, nor below the longest adaptive interval.
+  EXPECT_EQ(r.config.sources[0].max_backoff, 2h);
+  EXPECT_EQ(r.config.sources[0].connect_timeout, 10s);
+  EXPECT_EQ(r.config.sources[1].max_backoff, 1h);
+  EXPECT_EQ(r.config.sources[1].connect_timeout, 4s);  // shortened to fit the timeout
+  EXPECT_EQ(r.config.sources[2].max_backoff, 3h);
+  // An interval nobody set moves into the adaptive range; so does the timeout after it.
+  EXPECT_EQ(r.config.sources[2].interval, 10min);
+  EXPECT_EQ(r.config.sources[3].interval, 1min);
+  EXPECT_EQ(r.config.sources[3].timeout, 30s);
+}
+
+TEST(ConfigTest, MinOrMaxIntervalAloneIsAnError) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  min_interval: 1m
+sources:
+  - name: a
+    url: https://a.example/
+    max_interval: 1h
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:3:17: error: defaults.min_interval: "
+                                "min_interval needs max_interval too: set both for an adaptive "
+                                "interval, or neither",
+                                "/etc/newsmon/newsmon.yaml:7:19: error: sources[0].max_interval: "
+                                "max_interval needs min_interval too: set both for an adaptive "
+                                "interval, or neither"}));
+}
+
+TEST(ConfigTest, IntervalOutsideItsAdaptiveRangeIsAnError) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  min_interval: 5m
+  max_interval: 1h
+sources:
+  - name: short
+    url: https://a.example/
+    interval: 1m
+  - name: long
+    url: https://b.example/
+    interval: 2h
+  - name: edges
+    url: https://c.example/
+    interval: 1h
+  - name: inverted
+    url: https://d.example/
+    min_interval: 2h
+    max_interval: 1h
+  - name: tiny
+    url: https://e.example/
+    min_interval: 5s
+    max_interval: 1m
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:6:5: error: sources[0]: interval 1m "
+                                "is not between min_interval 5m and max_interval 1h",
+                                "/etc/newsmon/newsmon.yaml:9:5: error: sources[1]: interval 2h "
+                                "is not between min_interval 5m and max_interval 1h",
+                                "/etc/newsmon/newsmon.yaml:17:19: error: sources[3].min_interval: "
+                                "min_interval 2h is longer than max_interval 1h",
+                                "/etc/newsmon/newsmon.yaml:21:19: error: sources[4].min_interval: "
+                                "min_interval 5s is under the 10s minimum"}));
+}
+
+TEST(ConfigTest, MaxBackoffShorterThanIntervalIsAnError) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  max_backoff: 5s
+sources:
+  - name: a
+    url: https://a.example/
+    interval: 2h
+    max_backoff: 1h
+  - name: b
+    url: https://b.example/
+    interval: 1h
+    max_backoff: 1h
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:3:16: error: defaults.max_backoff: "
+                                "max_backoff 5s is under the 10s minimum",
+                                "/etc/newsmon/newsmon.yaml:5:5: error: sources[0]: max_backoff 1h "
+                                "is shorter than interval 2h"}));
+}
+
+TEST(ConfigTest, ConnectTimeoutMustFitTheTimeoutAndBeAtLeast100ms) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    timeout: 5s
+    connect_timeout: 6s
+  - name: b
+    url: https://b.example/
+    connect_timeout: 99ms
+  - name: c
+    url: https://c.example/
+    timeout: 5s
+    connect_timeout: 5s
+  - name: d
+    url: https://d.example/
+    connect_timeout: 100ms
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:3:5: error: sources[0]: "
+                                "connect_timeout 6s is longer than timeout 5s",
+                                "/etc/newsmon/newsmon.yaml:9:22: error: "
+                                "sources[1].connect_timeout: connect_timeout 99ms is under the "
+                                "100ms minimum"}));
+  ASSERT_EQ(r.config.sources.size(), 4u);
+  EXPECT_EQ(r.config.sources[3].connect_timeout, 100ms);
+}
+
+TEST(ConfigTest, RespectCacheAndTlsVerifyAreBooleans) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    respect_cache: sometimes
+    tls_verify: "no"
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:5:20: error: sources[0].respect_cache: "
+                                "expected true or false, got 'sometimes'",
+                                "/etc/newsmon/newsmon.yaml:6:17: error: sources[0].tls_verify: "
+                                "expected true or false, got 'no'"}));
+}
+
+TEST(ConfigTest, TlsVerifyFalseIsAWarningNamingTheSource) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  tls_verify: false
+sources:
+  - name: inherits
+    url: https://a.example/
+  - name: own
+    url: http://b.example/
+    tls_verify: false
+  - name: checked
+    url: https://c.example/
+    tls_verify: true
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(Warnings(r),
+            (Strings{"/etc/newsmon/newsmon.yaml:5:5: warning: sources[0].tls_verify: certificate "
+                     "checks are off for source 'inherits': anyone on the network path can "
+                     "impersonate it (tls_verify: false in defaults)",
+                     "/etc/newsmon/newsmon.yaml:9:17: warning: sources[1].tls_verify: certificate "
+                     "checks are off for source 'own': anyone on the network path can "
+                     "impersonate it"}));
+  ASSERT_EQ(r.config.sources.size(), 3u);
+  EXPECT_FALSE(r.config.sources[0].tls_verify);
+  EXPECT_FALSE(r.config.sources[1].tls_verify);
+  EXPECT_TRUE(r.config.sources[2].tls_verify);
+}
+
+TEST(ConfigTest, CaFileResolvesAgainstTheFileThatNamesIt) {
+  TempDir dir;
+  dir.Write("conf/ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  dir.Write("conf/sources.d/own-ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  dir.Write("conf/sources.d/extra.yaml",
+            "sources:\n  - name: extra\n    url: https://x.example/\n    ca_file: own-ca.pem\n");
+  path main = dir.Write("conf/newsmon.yaml", R"(rules: []
+include: sources.d/*.yaml
+defaults:
+  ca_file: ca.pem
+sources:
+  - name: main
+    url: https://main.example/
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  ASSERT_EQ(r.config.sources.size(), 2u);
+  EXPECT_EQ(r.config.sources[0].ca_file, (dir.path() / "conf/ca.pem").string());
+  EXPECT_EQ(r.config.sources[1].ca_file, (dir.path() / "conf/sources.d/own-ca.pem").string());
+}
+
+TEST(ConfigTest, UnreadableCaFileIsAnErrorNamingThePath) {
+  TempDir dir;
+  dir.Write("conf/certs/README", "bundles go here\n");
+  path main = dir.Write("conf/newsmon.yaml", R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    ca_file: certs/missing.pem
+  - name: b
+    url: https://b.example/
+    ca_file: certs
+  - name: c
+    url: https://c.example/
+    ca_file: ""
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{main.string() +
+                                    ":5:14: error: sources[0].ca_file: cannot read CA "
+                                    "file '" +
+                                    (dir.path() / "conf/certs/missing.pem").string() +
+                                    "': No such file or directory",
+                                main.string() +
+                                    ":8:14: error: sources[1].ca_file: cannot read CA "
+                                    "file '" +
+                                    (dir.path() / "conf/certs").string() + "': Is a directory",
+                                main.string() + ":11:14: error: sources[2].ca_file: must not be "
+                                                "empty"}));
+}
+
+TEST(ConfigTest, ProxySettingIsAnHttpUrlOrNone) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+    proxy: http://proxy.corp:3128/
+  - name: b
+    url: http://b.example/
+    proxy: HTTP://10.0.0.1
+  - name: c
+    url: https://c.example/
+    proxy: "http://[fd00::1]:8080"
+  - name: d
+    url: https://d.example/
+    proxy: direct
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  ASSERT_EQ(r.config.sources.size(), 4u);
+  EXPECT_EQ(r.config.sources[0].proxy, "http://proxy.corp:3128");
+  EXPECT_EQ(r.config.sources[1].proxy, "http://10.0.0.1");
+  EXPECT_EQ(r.config.sources[2].proxy, "http://[fd00::1]:8080");
+  EXPECT_EQ(r.config.sources[3].proxy, "");
+}
+
+TEST(ConfigTest, BadProxySettingIsAnError) {
+  struct Case {
+    std::string proxy;
+    std::string message;
+  };
+  for (const Case& c : {
+           Case{"https://proxy.corp:3128",
+                "invalid proxy 'https://proxy.corp:3128': scheme must be http, not 'https' "
+                "(newsmon speaks plain HTTP to the proxy and tunnels https through it)"},
+           Case{"socks5://proxy.corp:1080",
+                "invalid proxy 'socks5://proxy.corp:1080': scheme must be http, not 'socks5' "
+                "(newsmon speaks plain HTTP to the proxy and tunnels https through it)"},
+           Case{"proxy.corp:3128",
+                "invalid proxy 'proxy.corp:3128': expected http://host[:port], none or direct"},
+           Case{"", "invalid proxy '': expected http://host[:port], none or direct"},
+           Case{"http://user:s3cret@proxy.corp:3128",
+                "invalid proxy 'http://***@proxy.corp:3128': credentials in the proxy URL are "
+                "not supported"},
+           Case{"http://proxy.corp:3128/path",
+                "invalid proxy 'http://proxy.corp:3128/path': a proxy URL has no path, query or "
+                "fragment"},
+           Case{"http://:3128", "invalid proxy 'http://:3128': the URL has no host"},
+           Case{"http://proxy.corp:0", "invalid proxy 'http://proxy.corp:0': invalid port '0'"},
+           Case{"http://proxy.corp:", "invalid proxy 'http://proxy.corp:': invalid port ''"},
+           Case{"http://proxy.corp:99999",
+                "invalid proxy 'http://proxy.corp:99999': invalid port '99999'"},
+           Case{"http://pro xy:80", "invalid proxy 'http://pro xy:80': invalid host 'pro xy'"},
+           Case{"http://[fd00::1", "invalid proxy 'http://[fd00::1': unclosed '[' in the host"},
+           Case{"http://[nope]:80",
+                "invalid proxy 'http://[nope]:80': invalid IPv6 address "
+                "'nope'"},
+       }) {
+    LoadResult r = Load(
+        "rules: []\nsources:\n  - name: a\n    url: https://a.example/\n"
+        "    proxy: \"" +
+        c.proxy + "\"\n");
+    EXPECT_EQ(Errors(r),
+              Strings{"/etc/newsmon/newsmon.yaml:5:12: error: sources[0].proxy: " + c.message})
+        << c.proxy;
+  }
+}
+
+TEST(ConfigTest, ProxyComesFromTheEnvironmentBySourceScheme) {
+  const std::string yaml = R"(rules: []
+sources:
+  - name: secure
+    url: https://a.example/feed
+  - name: plain
+    url: http://b.example/feed
+)";
+  auto proxies = [&](std::map<std::string, std::string> vars) {
+    LoadResult r = Load(yaml, FakeEnv(std::move(vars)));
+    EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+    Strings out;
+    for (const auto& source : r.config.sources) out.push_back(source.proxy);
+    return out;
+  };
+  EXPECT_EQ(proxies({}), (Strings{"", ""}));
+  EXPECT_EQ(proxies({{"HTTPS_PROXY", "http://tls-proxy:3128"}, {"HTTP_PROXY", "http://web:80/"}}),
+            (Strings{"http://tls-proxy:3128", "http://web:80"}));
+  EXPECT_EQ(proxies({{"HTTPS_PROXY", "http://tls-proxy:3128"}}),
+            (Strings{"http://tls-proxy:3128", ""}));
+  EXPECT_EQ(proxies({{"http_proxy", "http://lower:8080"}}), (Strings{"", "http://lower:8080"}));
+  EXPECT_EQ(proxies({{"https_proxy", "http://lower:8080"}}), (Strings{"http://lower:8080", ""}));
+  // Upper case first; an empty variable counts as unset.
+  EXPECT_EQ(proxies({{"HTTP_PROXY", "http://upper:1"}, {"http_proxy", "http://lower:2"}}),
+            (Strings{"", "http://upper:1"}));
+  EXPECT_EQ(proxies({{"HTTPS_PROXY", ""}, {"https_proxy", "http://lower:2"}}),
+            (Strings{"http://lower:2", ""}));
+}
+
+TEST(ConfigTest, NoProxyExemptsHostsTheirSubdomainsAndExactAddresses) {
+  auto proxy_for = [](const std::string& url, const std::string& no_proxy,
+                      const std::string& variable = "NO_PROXY") {
+    LoadResult r = Load("rules: []\nsources:\n  - name: a\n    url: " + url + "\n",
+                        FakeEnv({{"HTTPS_PROXY", "http://proxy:3128"},
+                                 {"HTTP_PROXY", "http://proxy:3128"},
+                                 {variable, no_proxy}}));
+    EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+    return r.config.sources.empty() ? std::string("?") : r.config.sources[0].proxy;
+  };
+  const std::string direct;
+  const std::string proxied = "http://proxy:3128";
+  EXPECT_EQ(proxy_for("https://example.org/", "example.org"), direct);
+  EXPECT_EQ(proxy_for("https://news.example.org/", "example.org"), direct);
+  EXPECT_EQ(proxy_for("https://news.example.org/", ".example.org"), direct);
+  EXPECT_EQ(proxy_for("https://example.org/", ".example.org"), direct);
+  EXPECT_EQ(proxy_for("https://NEWS.Example.ORG:8443/", "other.net, Example.org"), direct);
+  EXPECT_EQ(proxy_for("https://example.org/", "example.org:443"), direct);
+  EXPECT_EQ(proxy_for("https://badexample.org/", "example.org"), proxied);
+  EXPECT_EQ(proxy_for("https://example.org.evil.net/", "example.org"), proxied);
+  EXPECT_EQ(proxy_for("https://example.org/", "news.example.org"), proxied);
+  EXPECT_EQ(proxy_for("https://anything.example/", "*"), direct);
+  EXPECT_EQ(proxy_for("https://anything.example/", ",, ,"), proxied);
+  EXPECT_EQ(proxy_for("http://10.1.2.3/feed", "10.1.2.3"), direct);
+  EXPECT_EQ(proxy_for("http://10.1.2.3/feed", "1.2.3"), proxied);  // no suffix match on IPs
+  EXPECT_EQ(proxy_for("http://10.1.2.3/feed", "10.1.2.4"), proxied);
+  EXPECT_EQ(proxy_for("http://[fd00::1]:8080/feed", "[fd00::1]"), direct);
+  EXPECT_EQ(proxy_for("http://[fd00::1]:8080/feed", "fd00:0::1"), direct);
+  EXPECT_EQ(proxy_for("http://[fd00::1]:8080/feed", "fd00::2"), proxied);
+  EXPECT_EQ(proxy_for("https://example.org/", "example.org", "no_proxy"), direct);
+}
+
+TEST(ConfigTest, ProxySettingOverridesTheEnvironment) {
+  LoadResult r =
+      Load(R"(rules: []
+defaults:
+  proxy: http://corp-proxy:3128
+sources:
+  - name: inherits
+    url: https://a.example/
+  - name: none
+    url: https://b.example/
+    proxy: none
+  - name: exempt
+    url: https://c.example/
+    proxy: http://other:8080
+)",
+           FakeEnv({{"HTTPS_PROXY", "http://env-proxy:3128"}, {"NO_PROXY", "c.example"}}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  ASSERT_EQ(r.config.sources.size(), 3u);
+  EXPECT_EQ(r.config.sources[0].proxy, "http://corp-proxy:3128");
+  EXPECT_EQ(r.config.sources[1].proxy, "");
+  EXPECT_EQ(r.config.sources[2].proxy, "http://other:8080");  // NO_PROXY is for the environment
+  LoadResult direct = Load(R"(rules: []
+defaults:
+  proxy: direct
+sources:
+  - name: a
+    url: https://a.example/
+)",
+                           FakeEnv({{"HTTPS_PROXY", "http://env-proxy:3128"}}));
+  ASSERT_TRUE(direct.ok()) << ::testing::PrintToString(Errors(direct));
+  EXPECT_EQ(direct.config.sources[0].proxy, "");
+}
+
+TEST(ConfigTest, BadProxyInTheEnvironmentIsOneErrorNamingTheVariable) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: a
+    url: https://a.example/
+  - name: b
+    url: https://b.example/
+  - name: c
+    url: http://c.example/
+  - name: d
+    url: https://d.example/
+    proxy: none
+)",
+                      FakeEnv({{"https_proxy", "socks5://admin:pw@proxy:1080"},
+                               {"HTTP_PROXY", "http://proxy:3128"}}));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r),
+            Strings{"/etc/newsmon/newsmon.yaml:3:5: error: sources[0].proxy: invalid "
+                    "proxy in environment variable https_proxy ('socks5://***@proxy:1080'"
+                    "): scheme must be http, not 'socks5' (newsmon speaks plain HTTP "
+                    "to the proxy and tunnels https through it) (fix the variable, or "
+                    "set proxy: in the config)"});
+  ASSERT_EQ(r.config.sources.size(), 4u);
+  EXPECT_EQ(r.config.sources[2].proxy, "http://proxy:3128");
+}
+
+TEST(ConfigTest, BadProxyInTheEnvironmentIsIgnoredForExemptHosts) {
+  LoadResult r = Load("rules: []\nsources:\n  - name: a\n    url: https://a.example/\n",
+                      FakeEnv({{"HTTPS_PROXY", "bogus"}, {"no_proxy", "a.example"}}));
+  EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+}
+
+TEST(ConfigTest, AllowPrivateNetworksIsABoolOrAListOfNetworks) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  allow_private_networks: false
+sources:
+  - name: all
+    url: http://10.0.0.5/feed
+    allow_private_networks: true
+  - name: some
+    url: http://10.0.0.5/feed
+    allow_private_networks:
+      - 127.0.0.2/32
+      - 10.0.0.0/8
+      - "::1"
+  - name: none
+    url: https://a.example/
+  - name: empty
+    url: https://b.example/
+    allow_private_networks: []
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  ASSERT_EQ(r.config.sources.size(), 4u);
+  EXPECT_TRUE(r.config.sources[0].allow_private_networks.all_private);
+  EXPECT_TRUE(r.config.sources[0].allow_private_networks.cidrs.empty());
+  EXPECT_FALSE(r.config.sources[1].allow_private_networks.all_private);
+  EXPECT_EQ(r.config.sources[1].allow_private_networks.cidrs,
+            (Strings{"127.0.0.2/32", "10.0.0.0/8", "::1"}));
+  EXPECT_FALSE(r.config.sources[2].allow_private_networks.all_private);
+  EXPECT_TRUE(r.config.sources[2].allow_private_networks.cidrs.empty());
+  EXPECT_TRUE(r.config.sources[3].allow_private_networks.cidrs.empty());
+}
+
+TEST(ConfigTest, BadAllowPrivateNetworksIsAnError) {
+  LoadResult r = Load(R"(rules: []
+sources:
+  - name: scalar
+    url: https://a.example/
+    allow_private_networks: 10.0.0.0/8
+  - name: word
+    url: https://b.example/
+    allow_private_networks: yes
+  - name: map
+    url: https://c.example/
+    allow_private_networks:
+      cidr: 10.0.0.0/8
+  - name: bad-entry
+    url: https://d.example/
+    allow_private_networks: [10.0.0.0/8, 10.0.0.0/33]
+)");
+  EXPECT_FALSE(r.ok());
+  Strings errors = Errors(r);
+  ASSERT_EQ(errors.size(), 4u) << ::testing::PrintToString(errors);
+  EXPECT_EQ(errors[0],
+            "/etc/newsmon/newsmon.yaml:5:29: error: sources[0].allow_private_networks: expected "
+            "true, false or a list of networks, got '10.0.0.0/8' (write one network as a list: "
+            "[10.0.0.0/8])");
+  EXPECT_EQ(errors[1],
+            "/etc/newsmon/newsmon.yaml:8:29: error: sources[1].allow_private_networks: expected "
+            "true, false or a list of networks such as [10.0.0.0/8, fd00::/8], got 'yes'");
+  EXPECT_EQ(errors[2],
+            "/etc/newsmon/newsmon.yaml:12:7: error: sources[2].allow_private_networks: expected "
+            "true, false or a list of networks, got a map");
+  // The reason comes from core::ParseCidr; the rest of the message is the config's.
+  EXPECT_TRUE(
+      errors[3].starts_with("/etc/newsmon/newsmon.yaml:15:42: error: "
+                            "sources[3].allow_private_networks[1]: invalid network "
+                            "'10.0.0.0/33'"))
+      << errors[3];
+  EXPECT_TRUE(errors[3].ends_with(" (write a CIDR such as 10.0.0.0/8 or fd00::/8, or one address)"))
+      << errors[3];
+}
+
+TEST(ConfigTest, PollingLimitsAreRead) {
+  LoadResult r = Load("rules: []\npolling:\n  max_concurrent: 10000\n  max_per_host: 1\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(r.config.polling.max_concurrent, 10000);
+  EXPECT_EQ(r.config.polling.max_per_host, 1);
+  LoadResult partial = Load("rules: []\npolling:\n  max_per_host: 1000\n");
+  ASSERT_TRUE(partial.ok()) << ::testing::PrintToString(Errors(partial));
+  EXPECT_EQ(partial.config.polling.max_concurrent, 64);
+  EXPECT_EQ(partial.config.polling.max_per_host, 1000);
+}
+
+TEST(ConfigTest, BadPollingLimitsAreErrors) {
+  LoadResult r = Load(R"(rules: []
+polling:
+  max_concurrent: 0
+  max_per_host: 1001
+  max_per_hots: 3
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:5:3: error: polling.max_per_hots: "
+                                "unknown key 'max_per_hots' (did you mean 'max_per_host'?)",
+                                "/etc/newsmon/newsmon.yaml:3:19: error: polling.max_concurrent: "
+                                "max_concurrent 0 is outside the allowed 1 to 10000",
+                                "/etc/newsmon/newsmon.yaml:4:17: error: polling.max_per_host: "
+                                "max_per_host 1001 is outside the allowed 1 to 1000"}));
+  EXPECT_EQ(r.config.polling.max_concurrent, 64);
+  EXPECT_EQ(r.config.polling.max_per_host, 2);
+  LoadResult words = Load("rules: []\npolling:\n  max_concurrent: many\n  max_per_host: 2.5\n");
+  EXPECT_EQ(Errors(words), (Strings{"/etc/newsmon/newsmon.yaml:3:19: error: "
+                                    "polling.max_concurrent: expected a whole number, got 'many'",
+                                    "/etc/newsmon/newsmon.yaml:4:17: error: polling.max_per_host: "
+                                    "expected a whole number, got '2.5'"}));
+  LoadResult list = Load("rules: []\npolling: [1, 2]\n");
+  EXPECT_EQ(Errors(list), Strings{"/etc/newsmon/newsmon.yaml:2:10: error: polling: expected a map "
+                                  "of keys, got a list"});
+}
+
+TEST(ConfigTest, MisspeltNewSettingsSuggestTheirNames) {
+  LoadResult r = Load(R"(rules: []
+polling:
+  max_concurent: 8
+defaults:
+  max_backof: 2h
+  tls_verfy: false
+sources:
+  - name: a
+    url: https://a.example/
+    conect_timeout: 5s
+    allow_private_network: true
+    proxi: none
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r),
+            (Strings{"/etc/newsmon/newsmon.yaml:3:3: error: polling.max_concurent: unknown key "
+                     "'max_concurent' (did you mean 'max_concurrent'?)",
+                     "/etc/newsmon/newsmon.yaml:5:3: error: defaults.max_backof: unknown key "
+                     "'max_backof' (did you mean 'max_backoff'?)",
+                     "/etc/newsmon/newsmon.yaml:6:3: error: defaults.tls_verfy: unknown key "
+                     "'tls_verfy' (did you mean 'tls_verify'?)",
+                     "/etc/newsmon/newsmon.yaml:10:5: error: sources[0].conect_timeout: unknown "
+                     "key 'conect_timeout' (did you mean 'connect_timeout'?)",
+                     "/etc/newsmon/newsmon.yaml:11:5: error: sources[0].allow_private_network: "
+                     "unknown key 'allow_private_network' (did you mean "
+                     "'allow_private_networks'?)",
+                     "/etc/newsmon/newsmon.yaml:12:5: error: sources[0].proxi: unknown key "
+                     "'proxi' (did you mean 'proxy'?)"}));
+}
+
 }  // namespace
 }  // namespace newsmon::config

@@ -55,6 +55,32 @@ TEST(CanonicalUrl, LeavesWhatDoesNotParse) {
   EXPECT_EQ(CanonicalUrl("not a url"), "not a url");
 }
 
+TEST(UrlHost, LowerCaseHostWithoutPortUserinfoOrPath) {
+  EXPECT_EQ(UrlHost("https://News.Example.COM:8443/a/b?x=1#top"), "news.example.com");
+  EXPECT_EQ(UrlHost("http://user:pw@Host.Example/"), "host.example");
+  EXPECT_EQ(UrlHost("  https://example.com  "), "example.com");
+  EXPECT_EQ(UrlHost("https://Ex%41mple.com/"), "example.com");
+}
+
+TEST(UrlHost, SameHostWhateverTheSchemeOrPort) {
+  EXPECT_EQ(UrlHost("http://example.com/feed"), UrlHost("https://EXAMPLE.com:443/other"));
+}
+
+TEST(UrlHost, AddressLiterals) {
+  EXPECT_EQ(UrlHost("http://192.0.2.7:8080/rss"), "192.0.2.7");
+  EXPECT_EQ(UrlHost("http://[2001:DB8::1]/rss"), "[2001:db8::1]");
+}
+
+TEST(UrlHost, EmptyWhenNoHostOrNotAUrl) {
+  EXPECT_EQ(UrlHost(""), "");
+  EXPECT_EQ(UrlHost("not a url"), "");
+  EXPECT_EQ(UrlHost("/relative/path"), "");
+  EXPECT_EQ(UrlHost("//example.com/scheme-relative"), "");
+  EXPECT_EQ(UrlHost("mailto:someone@example.com"), "");
+  EXPECT_EQ(UrlHost("file:///etc/passwd"), "");
+  EXPECT_EQ(UrlHost("http://[::1"), "");
+}
+
 TEST(FormatRfc3339, UtcWithZ) {
   TimePoint t = sys_days{2023y / September / 26} + 6h + 35min;
   EXPECT_EQ(FormatRfc3339(t), "2023-09-26T06:35:00Z");

@@ -1,0 +1,257 @@
+#include "daemon/pipeline/poll_loop.h"
+
+#include <spdlog/logger.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <functional>
+#include <map>
+#include <optional>
+
+#include "daemon/fetch/fetch.h"
+#include "daemon/parse/parse.h"
+#include "daemon/rules/rules.h"
+#include "daemon/schedule/scheduler.h"
+
+namespace newsmon::pipeline {
+namespace {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+std::string_view OutcomeName(core::PollOutcome outcome) {
+  return core::NameOf<core::PollOutcome>(core::kPollOutcomeNames, outcome);
+}
+
+// Item ids seen in a source's previous poll, as hashes: 8 bytes per item, so tens of
+// thousands of sources fit in a few megabytes. (The store keeps the durable record.)
+using SeenIds = std::vector<std::size_t>;
+
+}  // namespace
+
+struct PollLoop::Impl : std::enable_shared_from_this<Impl> {
+  struct Slot {
+    core::Source source;
+    schedule::SourceId id = 0;
+    asio::steady_timer timer;
+    SeenIds seen;
+    bool polled = false;        // at least one ok poll: later new items are news
+    bool released = false;      // a Finish freed a slot for this queued source
+    bool warned_moved = false;  // a permanent redirect was logged
+    Slot(core::Source s, schedule::SourceId i, asio::any_io_executor e)
+        : source(std::move(s)), id(i), timer(std::move(e)) {}
+  };
+
+  asio::any_io_executor executor;
+  net::HttpClient& client;
+  const core::Clock& clock;
+  std::shared_ptr<const rules::RuleSet> rules;
+  spdlog::logger& log;
+  PollLoopOptions options;
+  schedule::Scheduler scheduler;
+  std::vector<std::unique_ptr<Slot>> slots;  // indexed by SourceId
+  std::map<std::string, Slot*, std::less<>> by_name;
+  std::optional<asio::thread_pool> workers;
+  std::function<void(const PollEvent&)> observer;
+  bool stopping = false;
+
+  Impl(asio::any_io_executor e, net::HttpClient& c, const core::Clock& k,
+       std::shared_ptr<const rules::RuleSet> r, spdlog::logger& l, PollLoopOptions o)
+      : executor(std::move(e)),
+        client(c),
+        clock(k),
+        rules(std::move(r)),
+        log(l),
+        options(o),
+        scheduler(
+            k, o.limits,
+            o.seed != 0 ? o.seed : static_cast<std::uint64_t>(k.Now().time_since_epoch().count())) {
+    if (options.parse_threads > 0) workers.emplace(static_cast<std::size_t>(options.parse_threads));
+  }
+
+  ~Impl() {
+    if (workers) workers->join();
+  }
+
+  asio::awaitable<void> Run(Slot& slot);
+  asio::awaitable<PollEvent> Poll(Slot& slot);
+  void Parse(Slot& slot, fetch::FetchResult& fetched, PollEvent& event,
+             schedule::PollReport& report);
+  void Report(const PollEvent& event);
+};
+
+asio::awaitable<void> PollLoop::Impl::Run(Slot& slot) {
+  auto self = shared_from_this();  // the loop lives while its sources' coroutines do
+  constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+  while (!stopping) {
+    slot.timer.expires_after(scheduler.NextPoll(slot.id) - clock.Now());
+    co_await slot.timer.async_wait(kTuple);
+    if (stopping) break;
+    if (!scheduler.TryStart(slot.id)) {
+      // Host or loop full: wait until a finishing poll hands this source its slot.
+      slot.released = false;
+      while (!slot.released && !stopping) {
+        slot.timer.expires_at(asio::steady_timer::time_point::max());
+        co_await slot.timer.async_wait(kTuple);
+      }
+      if (stopping) break;
+    }
+    PollEvent event = co_await Poll(slot);
+    Report(event);
+  }
+}
+
+asio::awaitable<PollEvent> PollLoop::Impl::Poll(Slot& slot) {
+  PollEvent event;
+  event.source = slot.source.name;
+  event.url = slot.source.url;
+  event.started = clock.Now();
+  fetch::FetchResult fetched =
+      co_await fetch::FetchSource(client, slot.source, scheduler.State(slot.id), clock);
+  event.outcome = fetched.outcome;
+  event.error = fetched.error;
+  event.status = fetched.status;
+  event.wire_bytes = fetched.wire_bytes;
+  event.duration = fetched.duration;
+
+  schedule::PollReport report{.outcome = fetched.outcome,
+                              .error = fetched.error,
+                              .etag = fetched.etag,
+                              .last_modified = fetched.last_modified,
+                              .retry_after = fetched.retry_after,
+                              .max_age = fetched.max_age};
+  if (!slot.warned_moved) {
+    for (const auto& hop : fetched.redirects) {
+      if (!hop.permanent()) continue;
+      log.warn("source {}: {} moved permanently ({}) to {}; update its url in the config",
+               slot.source.name, hop.from, hop.status, hop.to);
+      slot.warned_moved = true;
+      break;
+    }
+  }
+  if (fetched.outcome == core::PollOutcome::kOk) {
+    if (workers) {
+      co_await asio::post(*workers, asio::use_awaitable);
+      Parse(slot, fetched, event, report);
+      co_await asio::post(executor, asio::use_awaitable);
+    } else {
+      Parse(slot, fetched, event, report);
+    }
+  }
+  for (auto released : scheduler.Finish(slot.id, report)) {
+    slots[released]->released = true;
+    slots[released]->timer.cancel();
+  }
+  event.next_poll = scheduler.NextPoll(slot.id);
+  co_return event;
+}
+
+// Runs on a worker thread: touches only `slot.seen` (this source is not polled twice at
+// once) and its arguments.
+void PollLoop::Impl::Parse(Slot& slot, fetch::FetchResult& fetched, PollEvent& event,
+                           schedule::PollReport& report) {
+  parse::Options parse_options{.kind = slot.source.kind,
+                               .url = fetched.url,
+                               .content_type = fetched.content_type,
+                               .html = slot.source.html ? &*slot.source.html : nullptr,
+                               .source_name = slot.source.name};
+  parse_options.limits.max_bytes = slot.source.max_body;
+  parse::Result parsed = parse::Parse(std::move(fetched.body), parse_options);
+  event.warnings = parsed.warnings.size();
+  if (!parsed.ok()) {
+    event.outcome = report.outcome = core::PollOutcome::kParse;
+    event.error = report.error = fetched.url + ": " + parsed.error;
+    return;
+  }
+  const core::Feed& feed = *parsed.feed;
+  event.items = feed.items.size();
+  if (feed.ttl) report.feed_ttl = std::chrono::duration_cast<milliseconds>(*feed.ttl);
+
+  SeenIds now_seen;
+  now_seen.reserve(feed.items.size());
+  std::hash<std::string> hash;
+  for (const auto& item : feed.items) now_seen.push_back(hash(item.id));
+  std::sort(now_seen.begin(), now_seen.end());
+  for (const auto& item : feed.items) {
+    if (std::binary_search(slot.seen.begin(), slot.seen.end(), hash(item.id))) continue;
+    ++event.new_items;
+    if (!rules) continue;
+    auto matches = rules->Match(item, slot.source.name);
+    if (!matches.empty()) event.matched.push_back({item, std::move(matches)});
+  }
+  // The first poll's items are all "new" to this run; the adaptive interval counts only
+  // items that appeared between polls.
+  report.new_items = slot.polled ? event.new_items : 0;
+  slot.polled = true;
+  slot.seen = std::move(now_seen);
+}
+
+void PollLoop::Impl::Report(const PollEvent& event) {
+  if (event.outcome == core::PollOutcome::kOk || event.outcome == core::PollOutcome::kNotModified) {
+    log.debug(
+        "source {}: {} in {} ms, {} items, {} new, next poll in {} s", event.source,
+        OutcomeName(event.outcome), event.duration.count(), event.items, event.new_items,
+        std::chrono::duration_cast<std::chrono::seconds>(event.next_poll - clock.Now()).count());
+  } else {
+    const auto& state = scheduler.State(by_name.at(event.source)->id);
+    log.warn(
+        "source {}: {}: {} ({} failures in a row, next poll in {} s)", event.source,
+        OutcomeName(event.outcome), event.error, state.consecutive_failures,
+        std::chrono::duration_cast<std::chrono::seconds>(event.next_poll - clock.Now()).count());
+  }
+  for (const auto& m : event.matched) {
+    std::string names;
+    for (const auto& match : m.matches) names += (names.empty() ? "" : ", ") + match.rule;
+    log.info("match [{}] source {}: {} — {}", names, event.source, m.item.title,
+             m.item.link.value_or("(no link)"));
+  }
+  if (observer) observer(event);
+}
+
+PollLoop::PollLoop(asio::any_io_executor executor, net::HttpClient& client,
+                   const core::Clock& clock, std::shared_ptr<const rules::RuleSet> rules,
+                   spdlog::logger& log, PollLoopOptions options)
+    : impl_(std::make_shared<Impl>(std::move(executor), client, clock, std::move(rules), log,
+                                   options)) {}
+
+PollLoop::~PollLoop() { Stop(); }
+
+void PollLoop::Add(const core::Source& source, core::SourceState state) {
+  if (!source.enabled) return;
+  auto id = impl_->scheduler.Add(source, std::move(state));
+  if (impl_->slots.size() <= id) impl_->slots.resize(id + 1);
+  impl_->slots[id] = std::make_unique<Impl::Slot>(source, id, impl_->executor);
+  impl_->by_name[source.name] = impl_->slots[id].get();
+}
+
+void PollLoop::Start() {
+  for (auto& slot : impl_->slots) {
+    if (slot) asio::co_spawn(impl_->executor, impl_->Run(*slot), asio::detached);
+  }
+}
+
+void PollLoop::Stop() {
+  impl_->stopping = true;
+  for (auto& slot : impl_->slots) {
+    if (slot) slot->timer.cancel();
+  }
+}
+
+void PollLoop::OnPoll(std::function<void(const PollEvent&)> observer) {
+  impl_->observer = std::move(observer);
+}
+
+const core::SourceState* PollLoop::State(const std::string& source) const {
+  auto it = impl_->by_name.find(source);
+  return it == impl_->by_name.end() ? nullptr : &impl_->scheduler.State(it->second->id);
+}
+
+std::size_t PollLoop::InFlight() const { return impl_->scheduler.InFlight(); }
+
+}  // namespace newsmon::pipeline

@@ -1,0 +1,91 @@
+// The poll loop: one timer per source on the io_context; when it fires, schedule decides
+// whether the poll may start (per-host and global limits), fetch gets the source, parse reads
+// it (on the worker pool), rules match its new items, and schedule sets the next poll from
+// the outcome. Each finished poll is reported as a PollEvent, which is logged and handed to
+// the observer (the store and the sinks in the delivery stage; tests).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/core/feed.h"
+#include "daemon/core/poll.h"
+#include "daemon/core/rule.h"
+#include "daemon/core/source.h"
+
+namespace spdlog {
+class logger;
+}
+namespace newsmon::net {
+class HttpClient;
+}
+namespace newsmon::rules {
+class RuleSet;
+}
+
+namespace newsmon::pipeline {
+
+struct MatchedItem {
+  core::Item item;
+  std::vector<core::Match> matches;  // one per rule, in rule order
+};
+
+// What one poll of one source came to.
+struct PollEvent {
+  std::string source;
+  std::string url;
+  core::PollOutcome outcome = core::PollOutcome::kOk;
+  std::string error;          // failures: the reason, naming the URL
+  int status = 0;             // HTTP status, 0 when none
+  std::size_t items = 0;      // items in the feed (ok only)
+  std::size_t new_items = 0;  // items not in the previous poll's feed (all, on the first)
+  std::size_t warnings = 0;   // parse warnings
+  std::uint64_t wire_bytes = 0;
+  std::vector<MatchedItem> matched;       // new items some rule matched
+  std::chrono::milliseconds duration{0};  // fetch time (parse excluded)
+  core::WallTime started;
+  core::WallTime next_poll;
+};
+
+struct PollLoopOptions {
+  core::PollLimits limits;
+  int parse_threads = 1;   // worker threads for parse and match; 0 = on the loop's thread
+  std::uint64_t seed = 0;  // jitter; 0 = from the clock
+};
+
+class PollLoop {
+ public:
+  // `executor`'s io_context runs on one thread; client, clock, log must outlive the loop.
+  PollLoop(boost::asio::any_io_executor executor, net::HttpClient& client, const core::Clock& clock,
+           std::shared_ptr<const rules::RuleSet> rules, spdlog::logger& log,
+           PollLoopOptions options = {});
+  ~PollLoop();
+  PollLoop(const PollLoop&) = delete;
+  PollLoop& operator=(const PollLoop&) = delete;
+
+  // Sources to poll (disabled ones are skipped); call before Start.
+  void Add(const core::Source& source, core::SourceState state = {});
+  // Arms every source's first poll.
+  void Start();
+  // No new polls; waiting timers are cancelled. Polls in flight finish within their timeout.
+  void Stop();
+
+  // Called on the loop's thread after every poll.
+  void OnPoll(std::function<void(const PollEvent&)> observer);
+
+  // The scheduler's state of a source (by name); nullptr when unknown.
+  const core::SourceState* State(const std::string& source) const;
+  std::size_t InFlight() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace newsmon::pipeline
