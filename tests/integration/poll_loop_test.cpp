@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/null_sink.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
+#include <sstream>
 
 #include "daemon/net/http.h"
 #include "daemon/net/resolver.h"
@@ -295,6 +297,26 @@ TEST_F(PollLoopTest, NewItemsAreMatchedAndCountedOnce) {
   EXPECT_EQ(events_[1].matched[0].matches[0].rule, "third");
   EXPECT_EQ(events_[2].new_items, 0U);
   EXPECT_TRUE(events_[2].matched.empty());
+}
+
+// A feed that moved for good is fetched from its new place, and the log says so once.
+TEST_F(PollLoopTest, PermanentRedirectIsFollowedAndLoggedOnce) {
+  test::TestHttpServer server;
+  server.Handle("/old", Reply::Redirect(301, "/new"));
+  server.Handle("/new", Reply::Text(200, Rss(1)));
+  std::ostringstream logged;
+  log_ = std::make_shared<spdlog::logger>("test",
+                                          std::make_shared<spdlog::sinks::ostream_sink_mt>(logged));
+  MakeLoop();
+  Add(Source("moved", server.Url("/old"), milliseconds(100)));
+  loop_->Start();
+  ASSERT_TRUE(RunUntil([&] { return events_.size() >= 3; }));
+  for (const auto& e : events_) EXPECT_EQ(e.outcome, PollOutcome::kOk) << e.error;
+  const std::string line = "source moved: " + server.Url("/old") + " moved permanently (301) to " +
+                           server.Url("/new") + "; update its url in the config";
+  auto first = logged.str().find(line);
+  ASSERT_NE(first, std::string::npos) << logged.str();
+  EXPECT_EQ(logged.str().find(line, first + 1), std::string::npos) << "logged twice";
 }
 
 TEST_F(PollLoopTest, PerHostLimitHoldsUnderLoad) {
