@@ -18,6 +18,7 @@
 
 #include "daemon/net/http.h"
 #include "daemon/net/resolver.h"
+#include "tests/support/connect_proxy.h"
 #include "tests/support/dns_server.h"
 #include "tests/support/http_server.h"
 
@@ -29,6 +30,7 @@ using namespace std::chrono_literals;
 using net::HttpError;
 using net::HttpRequest;
 using net::HttpResult;
+using test::ConnectProxy;
 using test::HttpServerOptions;
 using test::Reply;
 using test::TestHttpServer;
@@ -119,6 +121,18 @@ std::uint16_t ClosedPort() {
   asio::io_context ioc;
   asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
   return acceptor.local_endpoint().port();
+}
+
+// Whether this machine can listen on ::1 (containers often run without IPv6).
+bool Ipv6LoopbackUsable() {
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor acceptor(ioc);
+  boost::system::error_code ec;
+  asio::ip::tcp::endpoint endpoint(asio::ip::make_address("::1"), 0);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  return !ec;
 }
 
 long PeakRssKiB() {
@@ -601,6 +615,172 @@ TEST_F(HttpClientTest, SchemeOtherThanHttpIsBlocked) {
   HttpResult result = Fetch(Get("ftp://127.0.0.1/feed.xml"));
 
   EXPECT_TRUE(Failed(result, HttpError::kBlocked, {"ftp"}));
+}
+
+// ---- Proxy ------------------------------------------------------------------------------
+
+TEST_F(HttpClientTest, PlainHttpThroughAProxyUsesTheAbsoluteForm) {
+  TestHttpServer server;
+  server.Handle("/feed", Reply::Text(200, FeedText(), {{"Content-Type", "application/rss+xml"}}));
+  ConnectProxy proxy;
+  HttpRequest request = Get(server.Url("/feed?page=2"));
+  request.proxy = proxy.Url();
+
+  HttpResult result = Fetch(request);
+
+  ASSERT_TRUE(Succeeded(result));
+  EXPECT_EQ(result.response.status, 200);
+  EXPECT_EQ(result.response.body, FeedText());
+  EXPECT_EQ(result.response.Header("Content-Type"), "application/rss+xml");
+  EXPECT_EQ(result.response.url, server.Url("/feed?page=2"));
+  EXPECT_EQ(proxy.RequestLines(), std::vector<std::string>{"GET " + server.Url("/feed?page=2")});
+  auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].target, "/feed?page=2");  // rewritten by the proxy
+  EXPECT_EQ(requests[0].Header("Host"), "127.0.0.1:" + std::to_string(server.port()));
+}
+
+// https goes through a CONNECT tunnel with TLS end to end: the proxy sees only the authority,
+// the origin an origin-form target, and the certificate is checked against the target.
+TEST_F(HttpClientTest, HttpsThroughAProxyTunnelsWithConnect) {
+  TestHttpServer server({.tls = true});
+  server.Handle("/feed", Reply::Text(200, FeedText()));
+  ConnectProxy proxy;
+  HttpRequest request = Get(server.Url("/feed"));
+  request.ca_file = server.ca_file();
+  request.proxy = proxy.Url();
+
+  HttpResult result = Fetch(request);
+
+  ASSERT_TRUE(Succeeded(result));
+  EXPECT_EQ(result.response.status, 200);
+  EXPECT_EQ(result.response.body, FeedText());
+  EXPECT_EQ(proxy.RequestLines(),
+            std::vector<std::string>{"CONNECT 127.0.0.1:" + std::to_string(server.port())});
+  auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].target, "/feed");
+  EXPECT_EQ(requests[0].Header("Host"), "127.0.0.1:" + std::to_string(server.port()));
+}
+
+TEST_F(HttpClientTest, HttpsThroughAProxyReusesTheTunnel) {
+  TestHttpServer server({.tls = true});
+  server.Handle("/one", Reply::Text(200, "1\n"));
+  server.Handle("/two", Reply::Text(200, "2\n"));
+  ConnectProxy proxy;
+  HttpRequest request = Get(server.Url("/one"));
+  request.ca_file = server.ca_file();
+  request.proxy = proxy.Url();
+
+  HttpResult first = Fetch(request);
+  request.url = server.Url("/two");
+  HttpResult second = Fetch(request);
+
+  ASSERT_TRUE(Succeeded(first));
+  ASSERT_TRUE(Succeeded(second));
+  EXPECT_EQ(second.response.body, "2\n");
+  EXPECT_EQ(proxy.RequestLines().size(), 1u);
+  EXPECT_EQ(proxy.ConnectionsAccepted(), 1u);
+  EXPECT_EQ(server.ConnectionsAccepted(), 1u);
+  EXPECT_EQ(client_.IdleConnections(), 1u);
+}
+
+// http.h: "A configured proxy is exempt from the check". Through a proxy the client never
+// connects to the target itself, so the target's address is not judged either.
+TEST_F(HttpClientTest, ProxyIsExemptFromTheAddressPolicy) {
+  TestHttpServer plain;
+  plain.Handle("/feed", Reply::Text(200, "plain via proxy\n"));
+  TestHttpServer secure({.tls = true});
+  secure.Handle("/feed", Reply::Text(200, "tunnelled\n"));
+  ConnectProxy proxy;  // 127.0.0.1, a loopback address
+  HttpRequest request = Get(plain.Url("/feed"));
+  request.policy = net::AddressPolicy();  // public addresses only
+  request.proxy = proxy.Url();
+
+  HttpResult via_proxy = Fetch(request);
+  request.url = secure.Url("/feed");
+  request.ca_file = secure.ca_file();
+  HttpResult tunnelled = Fetch(request);
+
+  ASSERT_TRUE(Succeeded(via_proxy));
+  EXPECT_EQ(via_proxy.response.body, "plain via proxy\n");
+  ASSERT_TRUE(Succeeded(tunnelled));
+  EXPECT_EQ(tunnelled.response.body, "tunnelled\n");
+  EXPECT_EQ(proxy.RequestLines().size(), 2u);
+
+  // The same request without the proxy is refused.
+  request.proxy.clear();
+  EXPECT_TRUE(Failed(Fetch(request), HttpError::kBlocked, {"127.0.0.1", "loopback"}));
+}
+
+TEST_F(HttpClientTest, ProxyThatRefusesConnectIsAConnectError) {
+  TestHttpServer server({.tls = true});
+  server.Handle("/feed", Reply::Text(200, "secret\n"));
+  ConnectProxy proxy;
+  proxy.RefuseConnect(true);
+  HttpRequest request = Get(server.Url("/feed"));
+  request.ca_file = server.ca_file();
+  request.proxy = proxy.Url();
+
+  HttpResult result = Fetch(request);
+
+  EXPECT_TRUE(
+      Failed(result, HttpError::kConnect, {server.Url("/feed"), proxy.Url(), "CONNECT", "403"}));
+  EXPECT_EQ(proxy.RequestLines(),
+            std::vector<std::string>{"CONNECT 127.0.0.1:" + std::to_string(server.port())});
+  EXPECT_EQ(server.ConnectionsAccepted(), 0u);
+}
+
+TEST_F(HttpClientTest, ProxyThatIsNotListeningIsAConnectError) {
+  TestHttpServer server;
+  server.Handle("/feed", Reply::Text(200, "unreached\n"));
+  const std::string proxy_address = "127.0.0.1:" + std::to_string(ClosedPort());
+  HttpRequest request = Get(server.Url("/feed"));
+  request.proxy = "http://" + proxy_address;
+
+  HttpResult result = Fetch(request);
+
+  EXPECT_TRUE(Failed(result, HttpError::kConnect, {server.Url("/feed"), proxy_address, "refused"}));
+  EXPECT_EQ(server.ConnectionsAccepted(), 0u);
+}
+
+// ---- IPv6 -------------------------------------------------------------------------------
+
+TEST_F(HttpClientTest, Ipv6LoopbackAllowedByItsCidrIsFetched) {
+  if (!Ipv6LoopbackUsable()) GTEST_SKIP() << "::1 is not usable on this machine (no IPv6)";
+  TestHttpServer server({.address = "::1"});
+  server.Handle("/feed", Reply::Text(200, "over IPv6\n"));
+  const std::string url = "http://[::1]:" + std::to_string(server.port()) + "/feed";
+  ASSERT_EQ(server.Url("/feed"), url);
+  HttpRequest request = Get(url);
+  request.policy = net::AddressPolicy::FromAllowance({.cidrs = {"::1/128"}});
+
+  HttpResult result = Fetch(request);
+
+  ASSERT_TRUE(Succeeded(result));
+  EXPECT_EQ(result.response.body, "over IPv6\n");
+  EXPECT_EQ(result.response.url, url);
+  auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].target, "/feed");
+  EXPECT_EQ(requests[0].Header("Host"), "[::1]:" + std::to_string(server.port()));
+}
+
+TEST_F(HttpClientTest, Ipv6LoopbackIsBlockedByTheDefaultPolicy) {
+  if (!Ipv6LoopbackUsable()) GTEST_SKIP() << "::1 is not usable on this machine (no IPv6)";
+  TestHttpServer server({.address = "::1"});
+  server.Handle("/feed", Reply::Text(200, "internal\n"));
+  HttpRequest request = Get(server.Url("/feed"));
+  request.policy = net::AddressPolicy();
+
+  HttpResult result = Fetch(request);
+  EXPECT_TRUE(Failed(result, HttpError::kBlocked, {"::1 is a loopback address"}));
+
+  // Allowing the IPv4 loopback range does not allow the IPv6 loopback address.
+  request.policy = Loopback();
+  result = Fetch(request);
+  EXPECT_TRUE(Failed(result, HttpError::kBlocked, {"::1 is a loopback address"}));
+  EXPECT_EQ(server.ConnectionsAccepted(), 0u);
 }
 
 // ---- DNS --------------------------------------------------------------------------------
