@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -548,7 +549,7 @@ namespace {
 // table is several times faster than iconv's own loop, and windows-1251, KOI8-R and
 // windows-1252 are most of the non-UTF-8 feeds there are.
 struct ByteTable {
-  std::array<std::array<char, 3>, 256> utf8{};
+  std::array<std::array<char, 4>, 256> utf8{};  // 1-3 bytes, padded: copied as one word
   std::array<std::uint8_t, 256> size{};
 };
 
@@ -564,8 +565,11 @@ std::optional<ByteTable> BuildByteTable(const std::string& name) {
     char* out_ptr = out;
     std::size_t in_left = 1, out_left = sizeof out;
     std::string_view utf8 = kReplacementChar;  // bytes the charset leaves undefined
-    if (iconv(cd.get(), &in_ptr, &in_left, &out_ptr, &out_left) != static_cast<std::size_t>(-1) &&
-        in_left == 0 && out_ptr - out <= 3 && out_ptr > out) {
+    if (byte < 0x80) {
+      utf8 = std::string_view(&in, 1);  // the three charsets keep ASCII as it is
+    } else if (iconv(cd.get(), &in_ptr, &in_left, &out_ptr, &out_left) !=
+                   static_cast<std::size_t>(-1) &&
+               in_left == 0 && out_ptr - out <= 3 && out_ptr > out) {
       utf8 = std::string_view(out, static_cast<std::size_t>(out_ptr - out));
     }
     std::copy(utf8.begin(), utf8.end(), table.utf8[byte].begin());
@@ -585,23 +589,53 @@ const ByteTable* SingleByteTable(const std::string& name) {
   return table && *table ? &**table : nullptr;
 }
 
-std::string ConvertWithTable(const ByteTable& table, std::string_view input) {
-  // Sized exactly first, so a large feed does not hold three times its size.
-  std::size_t size = 0;
-  for (unsigned char byte : input) size += byte < 0x80 ? 1 : table.size[byte];
-  std::string out(size + 2, '\0');  // +2: the last character may write three bytes
-  char* o = out.data();
-  for (unsigned char byte : input) {
-    if (byte < 0x80) {
-      *o++ = static_cast<char>(byte);
-    } else {
-      const auto& utf8 = table.utf8[byte];
-      o[0] = utf8[0];
-      o[1] = utf8[1];
-      o[2] = utf8[2];
-      o += table.size[byte];
+constexpr std::uint64_t kHighBits = 0x8080808080808080;
+
+// The UTF-8 size of `input` converted with `table`. Only bytes from 0x80 up grow, so the
+// input is read eight bytes at a time and only those are looked up: markup is ASCII.
+std::size_t ConvertedSize(const ByteTable& table, std::string_view input) {
+  std::size_t size = input.size();
+  std::size_t i = 0;
+  for (; input.size() - i >= 8; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, input.data() + i, 8);
+    // The high bit of each byte from 0x80 up, the first byte's lowest.
+    for (std::uint64_t high = word & kHighBits; high != 0; high &= high - 1) {
+      const auto byte = static_cast<unsigned char>(input[i + std::countr_zero(high) / 8]);
+      size += table.size[byte] - 1u;
     }
   }
+  for (; i < input.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(input[i]);
+    if (byte >= 0x80) size += table.size[byte] - 1u;
+  }
+  return size;
+}
+
+std::string ConvertWithTable(const ByteTable& table, std::string_view input) {
+  // Sized exactly first, so a large feed does not hold three times its size; +3 for the
+  // padding the last character's word writes.
+  std::string out(ConvertedSize(table, input) + 3, '\0');
+  char* o = out.data();
+  // Every byte, ASCII too, goes through the table: no branch on text that mixes the two.
+  const auto put = [&](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    std::memcpy(o, table.utf8[byte].data(), 4);
+    o += table.size[byte];
+  };
+  std::size_t i = 0;
+  for (; input.size() - i >= 8; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, input.data() + i, 8);
+    if ((word & kHighBits) == 0) {
+      // Eight ASCII bytes, as they are.
+      std::memcpy(o, &word, 8);
+      o += 8;
+      continue;
+    }
+    for (std::size_t k = 0; k < 8; ++k) put(input[i + k]);
+  }
+  for (; i < input.size(); ++i) put(input[i]);
   out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }

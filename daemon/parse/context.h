@@ -25,6 +25,9 @@ class Context {
 
   // The clean form of a field (see CleanText), cut to limits.max_text_bytes.
   std::string Text(std::string_view raw, TextKind kind) const;
+  // As Text for `xml`, character data whose XML references are still to be decoded (see
+  // CleanXmlText).
+  std::string XmlText(std::string_view xml, TextKind kind) const;
   // As Text, but nullopt when nothing is left.
   std::optional<std::string> OptionalText(std::string_view raw, TextKind kind) const;
 
@@ -40,7 +43,7 @@ class Context {
   // Adds a finished item. An item without a title takes the start of its summary as title;
   // with neither it is skipped with a warning. Returns false once limits.max_items items are
   // held (the caller stops reading).
-  bool Add(core::Item item);
+  bool Add(core::Item&& item);
 
  private:
   const Options& options_;

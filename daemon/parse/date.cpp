@@ -394,6 +394,19 @@ core::TimePoint AtOffset(const cctz::civil_second& civil, int offset_minutes) {
 }
 
 std::optional<core::TimePoint> ToUtc(const Fields& f) {
+  // Every item has a date: <chrono>'s calendar arithmetic, inline, costs a fraction of
+  // cctz's and gives the same instant. Within the checks of ToCivil and the years
+  // std::chrono::year holds (±32767); cctz for the rest.
+  if (f.year >= -32767 && f.year <= 32767 && f.month >= 1 && f.month <= 12 && f.day >= 1 &&
+      f.day <= 31 && f.hour >= 0 && f.hour <= 23 && f.minute >= 0 && f.minute <= 59 &&
+      f.second >= 0 && f.second <= 60) {
+    const std::chrono::year_month_day date(std::chrono::year(f.year),
+                                           std::chrono::month(static_cast<unsigned>(f.month)),
+                                           std::chrono::day(static_cast<unsigned>(f.day)));
+    if (!date.ok()) return std::nullopt;  // the 31st of a 30-day month, February 29th
+    return core::TimePoint(std::chrono::sys_days(date)) +
+           std::chrono::seconds(f.hour * 3600 + f.minute * 60 + f.second - f.offset_minutes * 60);
+  }
   std::optional<cctz::civil_second> civil = ToCivil(f);
   if (!civil) return std::nullopt;
   return AtOffset(*civil, f.offset_minutes);

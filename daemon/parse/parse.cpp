@@ -1,5 +1,6 @@
 #include "daemon/parse/parse.h"
 
+#include <array>
 #include <pugixml.hpp>
 
 #include "daemon/core/time.h"
@@ -93,17 +94,28 @@ std::string ReadHtml(const std::string& utf8, Context& ctx, std::vector<std::str
   return error;
 }
 
+// Printable ASCII but for what a URL would need decoded or escaped.
+constexpr auto kPlainUrlChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = '!'; c <= '~'; ++c) table[c] = true;
+  for (char c : {'&', '%', '\\', '<', '>', '"'}) table[static_cast<unsigned char>(c)] = false;
+  return table;
+}();
+
 // An absolute http(s) URL that resolution would return unchanged: printable ASCII with
 // nothing to decode, trim or normalise. Most links in feeds are; they skip Boost.URL.
+
 bool IsPlainAbsoluteUrl(std::string_view url) {
   if (!url.starts_with("https://") && !url.starts_with("http://")) return false;
+  // One pass, a table lookup per character: every item has a link or two.
+  char previous = '\0';
   for (char c : url) {
-    if (c <= ' ' || c > '~' || c == '&' || c == '%' || c == '\\' || c == '<' || c == '>' ||
-        c == '"') {
-      return false;
+    if (!kPlainUrlChars[static_cast<unsigned char>(c)] || (c == '.' && previous == '/')) {
+      return false;  // "/." may start a dot segment to remove
     }
+    previous = c;
   }
-  return url.find("/.") == std::string_view::npos;
+  return true;
 }
 
 }  // namespace
@@ -111,6 +123,10 @@ bool IsPlainAbsoluteUrl(std::string_view url) {
 std::string Context::Text(std::string_view raw, TextKind kind) const {
   // Every field is cut from a document ConvertToUtf8 made valid, or decoded by AppendUtf8.
   return CleanText(raw, kind, options_.limits.max_text_bytes, Utf8Input::kValid);
+}
+
+std::string Context::XmlText(std::string_view xml, TextKind kind) const {
+  return CleanXmlText(xml, kind, options_.limits.max_text_bytes);
 }
 
 std::optional<std::string> Context::OptionalText(std::string_view raw, TextKind kind) const {
@@ -141,7 +157,7 @@ std::optional<core::TimePoint> Context::Date(std::string_view raw, std::string_v
   return date;
 }
 
-bool Context::Add(core::Item item) {
+bool Context::Add(core::Item&& item) {
   if (feed_.items.size() >= options_.limits.max_items) {
     if (!warned_full_) {
       Warn("more than " + std::to_string(options_.limits.max_items) +

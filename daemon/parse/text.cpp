@@ -231,6 +231,114 @@ Reference ParseReference(std::string_view rest) {
   return {};
 }
 
+// The first `a` or `b` in [p, end), or `end`: a quoted attribute value of escaped markup,
+// often a URL, is passed over 16 bytes at a time.
+inline const char* FindEither(const char* p, const char* end, char a, char b) {
+#if defined(__SSE2__)
+  const __m128i va = _mm_set1_epi8(a);
+  const __m128i vb = _mm_set1_epi8(b);
+  for (; end - p >= 16; p += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const int hits =
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(bytes, va), _mm_cmpeq_epi8(bytes, vb)));
+    if (hits != 0) return p + std::countr_zero(static_cast<unsigned>(hits));
+  }
+#endif
+  while (p < end && *p != a && *p != b) ++p;
+  return p;
+}
+
+// How many bytes at the start of `rest` decide what ParseReference finds there: the
+// alphanumeric run (digits for a numeric reference) and the byte after it. When none of
+// them is a '&' (which may start an XML reference), the decoded text has the same bytes
+// there and ParseReference finds the same in it. (The common names, compared eight bytes
+// at a time, need no more: each is letters and a ';', so it matches the decoded text
+// exactly when it matches these bytes.)
+std::size_t ReferenceExtent(std::string_view rest) {
+  std::size_t n = 0;
+  if (!rest.empty() && rest[0] == '#') {
+    n = 1;
+    while (n < rest.size() && IsAsciiAlnum(rest[n])) ++n;  // 'x' and hex digits are alnum too
+  } else {
+    while (n < rest.size() && n <= kMaxNameLength && IsAsciiAlnum(rest[n])) ++n;
+  }
+  return std::min(rest.size(), n + 1);
+}
+
+// An XML reference: the five predefined entities and numeric references. `length` counts
+// its bytes from the '&', 0 when there is none.
+struct XmlReference {
+  std::size_t length = 0;
+  char32_t code_point = 0;  // as written: NUL, surrogates and 0x110000 (too large) included
+};
+
+// The numeric XML reference at `p` ("&#...;"), which points at '&'.
+XmlReference ReadNumericXmlReference(const char* p, const char* end) {
+  const bool hex = p[2] == 'x' || p[2] == 'X';
+  const char* digits = p + (hex ? 3 : 2);
+  const char* q = digits;
+  std::uint32_t value = 0;
+  for (; q < end; ++q) {
+    unsigned digit;
+    if (*q >= '0' && *q <= '9') {
+      digit = static_cast<unsigned>(*q - '0');
+    } else if (hex && ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'f')) {
+      digit = static_cast<unsigned>((*q | 0x20) - 'a' + 10);
+    } else {
+      break;
+    }
+    // Stays past the range however many digits follow.
+    value = std::min<std::uint32_t>(value * (hex ? 16 : 10) + digit, 0x110000);
+  }
+  if (q == digits || q == end || *q != ';') return {};
+  return {static_cast<std::size_t>(q + 1 - p), value};
+}
+
+// The XML reference at `p`, which points at '&'. Other names, such as the "&nbsp;" of
+// feeds that assume an HTML DTD, are none: they stay as written for the HTML step. Inline:
+// escaped HTML has one at every tag.
+[[gnu::always_inline]] inline XmlReference ReadXmlReference(const char* p, const char* end) {
+  const auto size = static_cast<std::size_t>(end - p);
+  auto is = [&](std::string_view name) {
+    return size > name.size() && std::memcmp(p + 1, name.data(), name.size()) == 0;
+  };
+  if (size < 4) return {};
+  // The five predefined entities, dispatched on their first letter.
+  switch (p[1]) {
+    case 'l':
+      return is("lt;") ? XmlReference{4, '<'} : XmlReference{};
+    case 'g':
+      return is("gt;") ? XmlReference{4, '>'} : XmlReference{};
+    case 'a':
+      return is("amp;")    ? XmlReference{5, '&'}
+             : is("apos;") ? XmlReference{6, '\''}
+                           : XmlReference{};
+    case 'q':
+      return is("quot;") ? XmlReference{6, '"'} : XmlReference{};
+    case '#':
+      return ReadNumericXmlReference(p, end);
+    default:
+      return {};
+  }
+}
+
+// What XML decoding makes of a code point: NUL, surrogates and values past U+10FFFF
+// become U+FFFD (as WriteUtf8 writes them).
+constexpr char32_t ScalarOrReplacement(char32_t cp) {
+  return cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF ? 0xFFFD : cp;
+}
+
+// The character at `p` of escaped text once XML's references are decoded, as far as a tag
+// cares: ASCII as it is, anything from U+0080 up as 0x80. `p` moves past it.
+inline char NextDecodedChar(const char*& p, const char* end) {
+  if (*p != '&') return *p++;
+  const XmlReference ref = ReadXmlReference(p, end);
+  if (ref.length == 0) return *p++;  // a '&' XML leaves as it is
+  p += ref.length;
+  const char32_t cp = ScalarOrReplacement(ref.code_point);
+  return cp < 0x80 ? static_cast<char>(cp) : '\x80';
+}
+
 // The length of the character at `p`, a lead byte that CopyRun stops at (0xC2, 0xE1-0xE3,
 // 0xEF), or 0 when its continuation bytes are missing. For these lead bytes that is all
 // there is to validity: none of them starts an overlong form or a surrogate.
@@ -429,18 +537,24 @@ inline ElementKind KindOfElement(const TagName& tag) {
 // not (found_invalid()). Everything else it reads is ASCII (tags, references), which
 // repairing invalid UTF-8 leaves where it is, so the result of a pass that finds nothing
 // invalid is that of the repaired text.
+//
+// With `escaped`, the text is XML character data whose references are still to be decoded
+// (see CleanXmlText): the pass decodes them as it meets them, and reads escaped tags
+// ("&lt;b&gt;") as tags. What it does not read that way it leaves to a decoded copy: it
+// stops at that point (gave_up_at()) and Continue goes on from there, in the same state.
 class Cleaner {
  public:
-  Cleaner(TextKind kind, std::size_t max_bytes, std::string_view text, bool check)
+  Cleaner(TextKind kind, std::size_t max_bytes, std::string_view text, bool check,
+          bool escaped = false)
       : copy_(kind == TextKind::kHtml ? kCopyHtml : kCopyPlain),
         stop_char_(kind == TextKind::kHtml ? '<' : '&'),
         markup_(kind == TextKind::kHtml),
         check_(check),
+        escaped_(escaped),
         begin_(text.data()),
         end_(text.data() + text.size()),
         limit_(max_bytes),
-        // Cleaning seldom lengthens text; Put grows the buffer when it does.
-        out_(std::min(text.size(), max_bytes) + 8, '\0') {}
+        out_(InitialSize(std::min(text.size(), max_bytes)), '\0') {}
 
   // Cleans [p, end), part of the text; recursive once for a CDATA section's content.
   void Run(const char* p, const char* end) {
@@ -450,9 +564,9 @@ class Cleaner {
       if (copy_[c]) {
         p = CopyRun(p, end);
       } else if (c == '&') {
-        p = Entity(p, end);
+        p = escaped_ ? EscapedReference(p, end) : Entity(p, end);
       } else if (c == '<' && markup_) {
-        p = Markup(p, end);
+        p = escaped_ ? GiveUp(p) : Markup(p, end);
       } else if (c < 0x80) {
         // Whitespace, C0 controls and DEL.
         pending_space_ = true;
@@ -465,6 +579,18 @@ class Cleaner {
 
   bool found_invalid() const { return found_invalid_; }
 
+  // Where an escaped pass stopped, or nullptr when it read the whole text.
+  const char* gave_up_at() const { return gave_up_at_; }
+
+  // Cleans `decoded`, the rest of an escaped text from gave_up_at() on, decoded.
+  void Continue(std::string_view decoded) {
+    escaped_ = false;
+    gave_up_at_ = nullptr;
+    begin_ = decoded.data();
+    end_ = decoded.data() + decoded.size();
+    Run(begin_, end_);
+  }
+
   std::string Finish() && {
     if (size_ > limit_) {
       size_ = limit_;
@@ -476,6 +602,13 @@ class Cleaner {
   }
 
  private:
+  // Cleaning seldom lengthens text; Put grows the buffer when it does. A short text (a
+  // category, a name) stays in std::string's own buffer: no allocation at all.
+  static std::size_t InitialSize(std::size_t text_size) {
+    const std::size_t inline_capacity = std::string().capacity();  // folded to a constant
+    return text_size <= inline_capacity ? text_size : text_size + 8;
+  }
+
   // Stops the pass: Run's loop ends once size_ reaches the limit.
   void Invalid() {
     found_invalid_ = true;
@@ -705,6 +838,130 @@ class Cleaner {
     }
   }
 
+  // Escaped text: p is at '&', which starts an XML reference or is a '&' of its own.
+  const char* EscapedReference(const char* p, const char* end) {
+    const XmlReference ref = ReadXmlReference(p, end);
+    if (ref.length == 0) return EscapedEntity(p, p + 1, end);
+    const char* const next = p + ref.length;
+    if (ref.code_point == '&') return EscapedEntity(p, next, end);
+    if (ref.code_point == '<' && markup_) return EscapedMarkup(p, next, end);
+    AppendCodePoint(ScalarOrReplacement(ref.code_point));
+    return next;
+  }
+
+  // Escaped text: `amp` stands for a '&' (as it is, or "&amp;"), and `rest` is what
+  // follows. As Entity, reading the bytes of `rest` as they are: right as long as none of
+  // those ParseReference reads is a '&' (which may start an XML reference).
+  const char* EscapedEntity(const char* amp, const char* rest_begin, const char* end) {
+    const std::string_view rest(rest_begin, static_cast<std::size_t>(end - rest_begin));
+    const Reference ref = ParseReference(rest);
+    if (!ReadVerbatim(rest, ref)) return GiveUp(amp);
+    if (ref.length == 0) {
+      Append(amp, 1);
+      return rest_begin;
+    }
+    if (ref.length == 4 && (rest.starts_with("amp;") || rest.starts_with("AMP;"))) {
+      const std::string_view after = rest.substr(4);
+      const Reference inner = ParseReference(after);
+      if (!ReadVerbatim(after, inner)) return GiveUp(amp);
+      if (inner.length != 0) {
+        AppendReference(inner);
+        return rest_begin + 4 + inner.length;
+      }
+    }
+    AppendReference(ref);
+    return rest_begin + ref.length;
+  }
+
+  // Whether ParseReference found `ref` in bytes of `rest` that XML decoding leaves as they
+  // are, so that it finds the same in the decoded text. A reference that ends in ';' was
+  // read from its own bytes (letters, digits, '#' and the ';'): no '&' among them.
+  // Otherwise the bytes ReferenceExtent names must hold none.
+  static bool ReadVerbatim(std::string_view rest, const Reference& ref) {
+    if (ref.length != 0 && rest[ref.length - 1] == ';') return true;
+    const std::string_view read = rest.substr(0, ReferenceExtent(rest));
+    return std::ranges::find(read, '&') == read.end();
+  }
+
+  // Escaped markup: `lt` stands for a '<' ("&lt;" or a numeric reference), `p` is what
+  // follows. As Markup for tags; comments, CDATA, declarations, the content of <script>
+  // and the like, and a reference where the name starts are left to the decoded copy.
+  const char* EscapedMarkup(const char* lt, const char* p, const char* end) {
+    if (p == end) {
+      AppendLiteral('<');
+      return p;
+    }
+    const char next = *p;
+    if (next == '&' || next == '!' || next == '?') return GiveUp(lt);
+    const bool closing = next == '/';
+    const char* name = closing ? p + 1 : p;
+    if (name < end && *name == '&') return GiveUp(lt);
+    if (name < end && IsAsciiAlpha(*name)) {
+      const TagName tag = ScanTagName(name, end);
+      name += tag.name.size();
+      if (name < end && *name == '&' && ContinuesName(name, end)) return GiveUp(lt);
+      switch (KindOfElement(tag)) {
+        case ElementKind::kInline:
+          break;
+        case ElementKind::kBlock:
+          pending_space_ = true;
+          break;
+        case ElementKind::kDroppedContent:
+          if (!closing) return GiveUp(lt);
+          break;
+      }
+    } else if (!closing) {
+      AppendLiteral('<');  // "x &lt; y", "a &lt;3"
+      return p;
+    }
+    return SkipEscapedTag(name, end);
+  }
+
+  // Whether the reference at `p` stands for a character of a tag name.
+  static bool ContinuesName(const char* p, const char* end) {
+    const char* q = p;
+    const char c = NextDecodedChar(q, end);
+    return kTagNameChars[static_cast<unsigned char>(c)];
+  }
+
+  // SkipTag over escaped text: the '>', '=' and quotes it looks for may be references.
+  static const char* SkipEscapedTag(const char* p, const char* end) {
+    while (p < end) {
+      const char c = NextDecodedChar(p, end);
+      if (c == '>') return p;
+      if (c != '=') continue;
+      while (p < end) {
+        const char* after = p;
+        const char next = NextDecodedChar(after, end);
+        if (IsHtmlSpace(next)) {
+          p = after;
+          continue;
+        }
+        if (next == '"' || next == '\'') {
+          // Past the closing quote, or to the end. Only a '&' can start a quote written as
+          // a reference ("&quot;").
+          for (p = after; p < end;) {
+            p = FindEither(p, end, '&', next);
+            if (p < end && NextDecodedChar(p, end) == next) break;
+          }
+        }
+        break;
+      }
+    }
+    return end;
+  }
+
+  void AppendLiteral(char c) {
+    FlushSpace();
+    Put(c);
+  }
+
+  // Ends an escaped pass at `p`: Run's loop stops, and the rest is left to Continue.
+  const char* GiveUp(const char* p) {
+    gave_up_at_ = p;
+    return end_;
+  }
+
   // p is at '&'.
   const char* Entity(const char* p, const char* end) {
     const std::string_view rest(p + 1, static_cast<std::size_t>(end - p - 1));
@@ -821,11 +1078,13 @@ class Cleaner {
   const char stop_char_;  // for ScanBlock
   const bool markup_;
   const bool check_;
+  bool escaped_;                      // XML references still to decode (CleanXmlText)
+  const char* gave_up_at_ = nullptr;  // where an escaped pass stopped
   static constexpr std::size_t kShortCopy = 32;
 
-  const char* const begin_;  // of the whole text: ScanAt may read back to here
-  const char* const end_;    // of the whole text: Append may read ahead to here
-  std::size_t limit_;        // max_bytes, or 0 once invalid UTF-8 is found
+  const char* begin_;  // of the whole text: ScanAt may read back to here
+  const char* end_;    // of the whole text: Append may read ahead to here
+  std::size_t limit_;  // max_bytes, or 0 once invalid UTF-8 is found
   std::string out_;
   std::size_t size_ = 0;
   bool pending_space_ = false;
@@ -853,6 +1112,45 @@ std::string CleanText(std::string_view text, TextKind kind, std::size_t max_byte
   Cleaner again(kind, max_bytes, repaired, /*check=*/false);
   again.Run(repaired.data(), repaired.data() + repaired.size());
   return std::move(again).Finish();
+}
+
+std::string CleanXmlText(std::string_view xml, TextKind kind, std::size_t max_bytes) {
+  Cleaner cleaner(kind, max_bytes, xml, /*check=*/false, /*escaped=*/true);
+  cleaner.Run(xml.data(), xml.data() + xml.size());
+  if (const char* rest = cleaner.gave_up_at()) {
+    // Rare markup: the rest is decoded and cleaned as CleanText would, from the same state.
+    std::string decoded;
+    AppendXmlDecoded(decoded, {rest, static_cast<std::size_t>(xml.data() + xml.size() - rest)});
+    cleaner.Continue(decoded);
+  }
+  return std::move(cleaner).Finish();
+}
+
+void AppendXmlDecoded(std::string& out, std::string_view raw) {
+  // Decoding never lengthens text (the shortest reference, "&#0;", becomes the three bytes
+  // of U+FFFD), so one resize covers it and the bytes are written through a pointer.
+  const std::size_t start = out.size();
+  out.resize(start + raw.size());
+  char* o = out.data() + start;
+  const char* p = raw.data();
+  const char* const end = p + raw.size();
+  while (p < end) {
+    const auto* amp =
+        static_cast<const char*>(std::memchr(p, '&', static_cast<std::size_t>(end - p)));
+    if (amp == nullptr) amp = end;
+    std::memcpy(o, p, static_cast<std::size_t>(amp - p));
+    o += amp - p;
+    p = amp;
+    if (p == end) break;
+    const XmlReference ref = ReadXmlReference(p, end);
+    if (ref.length == 0) {
+      *o++ = *p++;
+    } else {
+      o = WriteUtf8(ref.code_point, o);
+      p += ref.length;
+    }
+  }
+  out.resize(static_cast<std::size_t>(o - out.data()));
 }
 
 std::string DecodeEntities(std::string_view text) {

@@ -44,6 +44,20 @@ enum class Utf8Input {
 std::string CleanText(std::string_view text, TextKind kind, std::size_t max_bytes,
                       Utf8Input input = Utf8Input::kUnchecked);
 
+// Appends `raw`, XML character data as pugixml leaves it without parse_escapes, with XML's
+// own references decoded: the five predefined entities and numeric references (NUL,
+// surrogates and values past U+10FFFF become U+FFFD; no Windows-1252 reading of &#128;).
+// Other names, such as the "&nbsp;" of feeds that assume an HTML DTD, stay as written for
+// CleanText. Decoding never lengthens the text.
+void AppendXmlDecoded(std::string& out, std::string_view raw);
+
+// What CleanText(kind, max_bytes, Utf8Input::kValid) makes of `xml` once AppendXmlDecoded
+// has decoded it, in one pass over `xml`: escaped HTML ("&lt;p&gt;") is read as markup
+// where it stands, without a decoded copy first (markup that pass does not read escaped,
+// such as comments, CDATA and <script>, is left to a decoded copy of the rest). `xml` must
+// be valid UTF-8, as for Utf8Input::kValid.
+std::string CleanXmlText(std::string_view xml, TextKind kind, std::size_t max_bytes);
+
 // Decodes HTML character references once ("&amp;amp;" gives "&amp;"): named ones from the
 // HTML5 table, the legacy names ("&amp", "&copy", "&nbsp", ...) also without ';' unless a
 // letter, digit or '=' follows (HTML's rule for attributes, which keeps "?a=1&copy=2"

@@ -1,9 +1,12 @@
 // RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom 1.0/0.3 through pugixml.
 //
 // pugixml runs without entity decoding (no parse_escapes): it would stop a field at the
-// NUL of "&#0;" and emit invalid UTF-8 for "&#xD800;". Text is decoded here instead, with
-// the same safety as the rest of parse, and CDATA stays verbatim.
+// NUL of "&#0;" and emit invalid UTF-8 for "&#xD800;". Text is decoded by parse instead,
+// with the same safety as the rest of it (AppendXmlDecoded, CleanXmlText), and CDATA stays
+// verbatim. A field of one run of character data is cleaned straight from the document:
+// its XML references and any escaped HTML are read in the same pass.
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <pugixml.hpp>
@@ -12,9 +15,12 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "daemon/core/url.h"
 #include "daemon/parse/context.h"
-#include "daemon/parse/utf8.h"
 
 namespace newsmon::parse {
 namespace {
@@ -47,6 +53,12 @@ Ns NsFromConventionalPrefix(std::string_view prefix) {
   return Ns::kOther;
 }
 
+// An element's local name and the namespace its prefix (or none) stands for.
+struct QualifiedName {
+  Ns ns;
+  std::string_view local;
+};
+
 // Namespace prefixes declared on the root and channel elements (where feeds declare them).
 class Namespaces {
  public:
@@ -61,22 +73,25 @@ class Namespaces {
     }
   }
 
-  Ns Of(pugi::xml_node node) const {
-    std::string_view name = node.name();
-    auto colon = name.find(':');
-    if (colon == std::string_view::npos) {
+  // The namespace and local name of an element, from one pass over its name: the readers
+  // ask for every child of every item.
+  QualifiedName Resolve(pugi::xml_node node) const {
+    const char* const name = node.name();
+    const char* p = name;
+    while (*p != '\0' && *p != ':') ++p;
+    if (*p == '\0') {
+      const std::string_view local(name, static_cast<std::size_t>(p - name));
       // An element may carry its own default namespace (<link xmlns="…Atom" …/> in RSS).
       if (node.first_attribute()) {
-        if (auto own = node.attribute("xmlns")) return NsFromUri(own.value());
+        if (auto own = node.attribute("xmlns")) return {NsFromUri(own.value()), local};
       }
-      return default_;
+      return {default_, local};
     }
-    std::string_view prefix = name.substr(0, colon);
-    for (auto it = prefixes_.rbegin(); it != prefixes_.rend(); ++it) {
-      if (it->first == prefix) return it->second;
-    }
-    return NsFromConventionalPrefix(prefix);
+    const std::string_view prefix(name, static_cast<std::size_t>(p - name));
+    return {OfPrefix(prefix), std::string_view(p + 1)};
   }
+
+  Ns Of(pugi::xml_node node) const { return Resolve(node).ns; }
 
   static std::string_view Local(pugi::xml_node node) {
     std::string_view name = node.name();
@@ -85,89 +100,16 @@ class Namespaces {
   }
 
  private:
+  Ns OfPrefix(std::string_view prefix) const {
+    for (auto it = prefixes_.rbegin(); it != prefixes_.rend(); ++it) {
+      if (it->first == prefix) return it->second;
+    }
+    return NsFromConventionalPrefix(prefix);
+  }
+
   std::vector<std::pair<std::string, Ns>> prefixes_;
   Ns default_ = Ns::kNone;
 };
-
-// The reference at `p` (which points at '&') decoded at `*out`: the five predefined
-// entities and numeric references (NUL, surrogates and values past U+10FFFF become U+FFFD).
-// Returns how many input bytes it took, or 0 when `p` starts no XML reference: other names,
-// such as the "&nbsp;" of feeds that assume an HTML DTD, stay as written for the HTML step.
-std::size_t DecodeXmlReference(const char* p, const char* end, char*& out) {
-  auto is = [&](std::string_view name) {
-    return static_cast<std::size_t>(end - p) > name.size() &&
-           std::memcmp(p + 1, name.data(), name.size()) == 0;
-  };
-  if (end - p < 4) return 0;
-  // The five predefined entities, dispatched on their first letter.
-  auto put = [&](char c, std::size_t taken) {
-    *out++ = c;
-    return taken;
-  };
-  switch (p[1]) {
-    case 'l':
-      return is("lt;") ? put('<', 4) : 0;
-    case 'g':
-      return is("gt;") ? put('>', 4) : 0;
-    case 'a':
-      return is("amp;") ? put('&', 5) : is("apos;") ? put('\'', 6) : 0;
-    case 'q':
-      return is("quot;") ? put('"', 6) : 0;
-    case '#':
-      break;
-    default:
-      return 0;
-  }
-  bool hex = p[2] == 'x' || p[2] == 'X';
-  const char* digits = p + (hex ? 3 : 2);
-  const char* q = digits;
-  std::uint32_t value = 0;
-  bool overflow = false;
-  for (; q < end; ++q) {
-    unsigned digit;
-    if (*q >= '0' && *q <= '9') {
-      digit = static_cast<unsigned>(*q - '0');
-    } else if (hex && ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'f')) {
-      digit = static_cast<unsigned>((*q | 0x20) - 'a' + 10);
-    } else {
-      break;
-    }
-    value = value * (hex ? 16 : 10) + digit;
-    if (value > 0x10FFFF) {
-      overflow = true;
-      value = 0x110000;  // stays past the range however many digits follow
-    }
-  }
-  if (q == digits || q == end || *q != ';') return 0;
-  out = WriteUtf8(overflow ? 0x110000 : static_cast<char32_t>(value), out);
-  return static_cast<std::size_t>(q + 1 - p);
-}
-
-// Appends `raw` with XML's references decoded (see DecodeXmlReference).
-void AppendXmlDecoded(std::string& out, std::string_view raw) {
-  // Decoding never lengthens text (the shortest reference, "&#0;", becomes the three bytes
-  // of U+FFFD), so one resize covers it and the bytes are written through a pointer.
-  std::size_t start = out.size();
-  out.resize(start + raw.size());
-  char* o = out.data() + start;
-  const char* p = raw.data();
-  const char* end = p + raw.size();
-  while (p < end) {
-    auto* amp = static_cast<const char*>(std::memchr(p, '&', static_cast<std::size_t>(end - p)));
-    if (amp == nullptr) amp = end;
-    std::memcpy(o, p, static_cast<std::size_t>(amp - p));
-    o += amp - p;
-    p = amp;
-    if (p == end) break;
-    std::size_t taken = DecodeXmlReference(p, end, o);
-    if (taken == 0) {
-      *o++ = '&';
-      taken = 1;
-    }
-    p += taken;
-  }
-  out.resize(static_cast<std::size_t>(o - out.data()));
-}
 
 // Elements of inline XHTML (Atom type="xhtml", or markup left unescaped in a description)
 // whose edges separate words.
@@ -185,14 +127,18 @@ bool IsBlockElement(pugi::xml_node node) {
 }
 
 // The text of an element's subtree: character data decoded, CDATA verbatim, child elements
-// contribute their text, block elements a space at each edge. Points into the document when
-// there is nothing to decode, else into `scratch`.
-std::string_view RawText(pugi::xml_node node, std::string& scratch) {
+// contribute their text, block elements a space at each edge. Points into `scratch` or the
+// document. `escaped` tells the commonest case, one run of character data, which is
+// returned as it stands in the document, its XML references still to be decoded
+// (CleanXmlText reads it so without a decoded copy).
+std::string_view ElementText(pugi::xml_node node, std::string& scratch, bool& escaped) {
+  escaped = false;
   pugi::xml_node first = node.first_child();
   if (!first) return {};
   if (!first.next_sibling()) {
     if (first.type() == pugi::node_cdata) return first.value();
-    if (first.type() == pugi::node_pcdata && !std::strchr(first.value(), '&')) {
+    if (first.type() == pugi::node_pcdata) {
+      escaped = true;
       return first.value();
     }
   }
@@ -223,49 +169,87 @@ std::string_view RawText(pugi::xml_node node, std::string& scratch) {
   return scratch;
 }
 
+// ElementText with the references decoded, for text that is read as it is (links, numbers).
+std::string_view RawText(pugi::xml_node node, std::string& scratch) {
+  bool escaped;
+  std::string_view text = ElementText(node, scratch, escaped);
+  if (!escaped || text.find('&') == std::string_view::npos) return text;
+  scratch.clear();
+  AppendXmlDecoded(scratch, text);
+  return scratch;
+}
+
+// The clean text of an element (see CleanText).
+std::string CleanElementText(pugi::xml_node node, std::string& scratch, TextKind kind,
+                             const Context& ctx) {
+  bool escaped;
+  std::string_view text = ElementText(node, scratch, escaped);
+  return escaped ? ctx.XmlText(text, kind) : ctx.Text(text, kind);
+}
+
+// The first of the bytes `a`, `b` and `c` in [p, end), or `end`. For the end of a tag, a
+// few bytes away: an inline 16-byte scan costs a fraction of a call to memchr.
+const char* FindAny(const char* p, const char* end, char a, char b, char c) {
+#if defined(__SSE2__)
+  const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c);
+  for (; end - p >= 16; p += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hits =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, va), _mm_cmpeq_epi8(bytes, vb)),
+                     _mm_cmpeq_epi8(bytes, vc));
+    if (const int mask = _mm_movemask_epi8(hits); mask != 0) {
+      return p + std::countr_zero(static_cast<unsigned>(mask));
+    }
+  }
+#endif
+  while (p < end && *p != a && *p != b && *p != c) ++p;
+  return p;
+}
+
+const char* Find(const char* p, const char* end, char c) { return FindAny(p, end, c, c, c); }
+
 // Whether the element nesting of an XML document passes `limit`, read from its bytes
 // before pugixml builds it: a walk over the built tree costs several times more (pugixml's
 // accessors are calls into the shared library). Comments, CDATA, PIs and the DOCTYPE are
 // skipped, quoted attribute values may hold '>'. Malformed markup only makes the estimate
 // wrong, never unsafe: pugixml rejects what does not parse.
 bool XmlDeeperThan(std::string_view xml, int limit) {
+  const char* p = xml.data();
+  const char* const end = p + xml.size();
   int depth = 0;
-  std::size_t i = 0;
+  auto rest = [&] { return std::string_view(p, static_cast<std::size_t>(end - p)); };
   auto skip_past = [&](std::string_view terminator) {
-    std::size_t at = xml.find(terminator, i);
-    i = at == std::string_view::npos ? xml.size() : at + terminator.size();
+    std::size_t at = rest().find(terminator);
+    p = at == std::string_view::npos ? end : p + at + terminator.size();
   };
-  while (i < xml.size()) {
-    const void* lt = std::memchr(xml.data() + i, '<', xml.size() - i);
-    if (lt == nullptr) break;
-    i = static_cast<std::size_t>(static_cast<const char*>(lt) - xml.data()) + 1;
-    std::string_view rest = xml.substr(i);
-    if (rest.starts_with("/")) {
+  while (p < end) {
+    // Text between tags can be long (an escaped description): memchr's wide scan wins there.
+    p = static_cast<const char*>(std::memchr(p, '<', static_cast<std::size_t>(end - p)));
+    if (p == nullptr) break;
+    ++p;
+    if (rest().starts_with("/")) {
       depth = depth > 0 ? depth - 1 : 0;
-      skip_past(">");
-    } else if (rest.starts_with("?")) {
+      p = Find(p, end, '>');
+      if (p != end) ++p;
+    } else if (rest().starts_with("?")) {
       skip_past("?>");
-    } else if (rest.starts_with("!--")) {
+    } else if (rest().starts_with("!--")) {
       skip_past("-->");
-    } else if (rest.starts_with("![CDATA[")) {
+    } else if (rest().starts_with("![CDATA[")) {
       skip_past("]]>");
-    } else if (rest.starts_with("!")) {
+    } else if (rest().starts_with("!")) {
       // A DOCTYPE, with an internal subset in [ ... ] that may hold '>'.
-      std::size_t bracket = xml.find('[', i);
-      skip_past(bracket < xml.find('>', i) ? "]>" : ">");
+      skip_past(rest().find('[') < rest().find('>') ? "]>" : ">");
     } else {
-      char quote = 0;
-      while (i < xml.size() && (quote != 0 || xml[i] != '>')) {
-        if (quote != 0 && xml[i] == quote) {
-          quote = 0;
-        } else if (quote == 0 && (xml[i] == '"' || xml[i] == '\'')) {
-          quote = xml[i];
-        }
-        ++i;
+      // A start tag ends at the first '>' outside quotes; any quote opens a quoted run.
+      for (p = FindAny(p, end, '>', '"', '\''); p != end && *p != '>';
+           p = FindAny(p, end, '>', '"', '\'')) {
+        p = Find(p + 1, end, *p);
+        if (p != end) ++p;
       }
-      if (i == xml.size()) break;
-      if (xml[i - 1] != '/' && ++depth > limit) return true;
-      ++i;
+      if (p == end) break;
+      if (p[-1] != '/' && ++depth > limit) return true;
+      ++p;
     }
   }
   return false;
@@ -279,19 +263,39 @@ std::string AttributeText(pugi::xml_node node, const char* name) {
 
 // One field's text, kept until the item is finished.
 struct Field {
-  std::string_view text;
+  std::string_view text;  // see ElementText
   std::string storage;
+  bool escaped = false;  // `text` is character data with its XML references undecoded
   bool present = false;
 
   void Set(pugi::xml_node node) {
-    text = RawText(node, storage);
+    text = ElementText(node, storage, escaped);
     present = true;
+  }
+  // The text with its references decoded, for fields read as they are (links, dates).
+  std::string_view Decoded() {
+    if (escaped && text.find('&') != std::string_view::npos) {
+      storage.clear();
+      AppendXmlDecoded(storage, text);  // `text` is in the document, not in `storage`
+      text = storage;
+    }
+    escaped = false;
+    return text;
+  }
+  std::string Clean(TextKind kind, const Context& ctx) const {
+    return escaped ? ctx.XmlText(text, kind) : ctx.Text(text, kind);
+  }
+  std::optional<std::string> OptionalClean(TextKind kind, const Context& ctx) const {
+    std::string clean = Clean(kind, ctx);
+    if (clean.empty()) return std::nullopt;
+    return clean;
   }
   void SetIfAbsent(pugi::xml_node node) {
     if (!present || text.empty()) Set(node);
   }
   void Reset() {
     text = {};
+    escaped = false;
     present = false;
   }
 };
@@ -374,13 +378,17 @@ void AddCategory(std::vector<std::string>& categories, std::string text) {
   for (const auto& c : categories) {
     if (c == text) return;
   }
+  // Items carry one to three categories: room for two at once saves growing from one,
+  // at most one string's worth of slack.
+  if (categories.capacity() == 0) categories.reserve(2);
   categories.push_back(std::move(text));
 }
 
 void ReadMediaGroup(pugi::xml_node group, const Namespaces& ns, ItemFields& f) {
   for (pugi::xml_node child : group.children()) {
-    if (child.type() != pugi::node_element || ns.Of(child) != Ns::kMedia) continue;
-    std::string_view local = Namespaces::Local(child);
+    if (child.type() != pugi::node_element) continue;
+    const auto [space, local] = ns.Resolve(child);
+    if (space != Ns::kMedia) continue;
     if (local == "title") f.media_title.SetIfAbsent(child);
     if (local == "description") f.media_description.SetIfAbsent(child);
   }
@@ -392,8 +400,8 @@ bool ReadRssItem(pugi::xml_node item, const Namespaces& ns, ItemFields& f, Conte
   std::string scratch;
   for (pugi::xml_node child : item.children()) {
     if (child.type() != pugi::node_element) continue;
-    std::string_view local = Namespaces::Local(child);
-    switch (ns.Of(child)) {
+    const auto [space, local] = ns.Resolve(child);
+    switch (space) {
       case Ns::kNone:
         if (local == "title") {
           f.title.SetIfAbsent(child);
@@ -415,7 +423,7 @@ bool ReadRssItem(pugi::xml_node item, const Namespaces& ns, ItemFields& f, Conte
         } else if (local == "author") {
           f.author.SetIfAbsent(child);
         } else if (local == "category") {
-          AddCategory(f.categories, ctx.Text(RawText(child, scratch), TextKind::kHtml));
+          AddCategory(f.categories, CleanElementText(child, scratch, TextKind::kHtml, ctx));
         }
         break;
       case Ns::kDc:
@@ -423,7 +431,7 @@ bool ReadRssItem(pugi::xml_node item, const Namespaces& ns, ItemFields& f, Conte
         if (local == "creator") f.dc_creator.SetIfAbsent(child);
         if (local == "title") f.dc_title.SetIfAbsent(child);
         if (local == "subject") {
-          AddCategory(f.categories, ctx.Text(RawText(child, scratch), TextKind::kHtml));
+          AddCategory(f.categories, CleanElementText(child, scratch, TextKind::kHtml, ctx));
         }
         break;
       case Ns::kContent:
@@ -448,26 +456,26 @@ bool ReadRssItem(pugi::xml_node item, const Namespaces& ns, ItemFields& f, Conte
 
   core::Item out;
   const Field& title = f.title.present ? f.title : f.dc_title.present ? f.dc_title : f.media_title;
-  out.title = ctx.Text(title.text, TextKind::kHtml);
+  out.title = title.Clean(TextKind::kHtml, ctx);
   if (out.title.empty() && f.media_title.present) {
-    out.title = ctx.Text(f.media_title.text, TextKind::kHtml);
+    out.title = f.media_title.Clean(TextKind::kHtml, ctx);
   }
-  out.link = ctx.Link(f.link.text);
+  out.link = ctx.Link(f.link.Decoded());
   if (!out.link && !f.atom_link.empty()) out.link = ctx.Link(f.atom_link);
-  std::string guid = ctx.Text(f.guid.text, TextKind::kPlain);
+  std::string guid = f.guid.Clean(TextKind::kPlain, ctx);
   if (!out.link && f.guid_is_permalink && !guid.empty()) out.link = ctx.Link(guid);
   // RSS 1.0 names each item by its rdf:about URI.
   if (guid.empty()) guid = ctx.Text(item.attribute("rdf:about").value(), TextKind::kPlain);
   out.id = std::move(guid);
 
-  const Field& date = f.pub_date.present ? f.pub_date : f.dc_date.present ? f.dc_date : f.updated;
-  if (date.present) out.published = ctx.Date(date.text, out.title);
+  Field& date = f.pub_date.present ? f.pub_date : f.dc_date.present ? f.dc_date : f.updated;
+  if (date.present) out.published = ctx.Date(date.Decoded(), out.title);
   const Field& summary = !f.description.text.empty() ? f.description
                          : !f.content.text.empty()   ? f.content
                                                      : f.media_description;
-  out.summary = ctx.OptionalText(summary.text, TextKind::kHtml);
+  out.summary = summary.OptionalClean(TextKind::kHtml, ctx);
   const Field& author = f.dc_creator.present ? f.dc_creator : f.author;
-  out.author = ctx.OptionalText(author.text, TextKind::kHtml);
+  out.author = author.OptionalClean(TextKind::kHtml, ctx);
   out.categories = std::move(f.categories);
   f.categories = {};
   return ctx.Add(std::move(out));
@@ -479,10 +487,9 @@ void ReadRssChannel(pugi::xml_node channel, const Namespaces& ns, Context& ctx) 
   int alternate_rank = 0;  // the channel's own <link> outranks any atom:link
   for (pugi::xml_node child : channel.children()) {
     if (child.type() != pugi::node_element) continue;
-    std::string_view local = Namespaces::Local(child);
-    Ns space = ns.Of(child);
+    const auto [space, local] = ns.Resolve(child);
     if (space == Ns::kNone && local == "title" && feed.title.empty()) {
-      feed.title = ctx.Text(RawText(child, scratch), TextKind::kHtml);
+      feed.title = CleanElementText(child, scratch, TextKind::kHtml, ctx);
     } else if (space == Ns::kNone && local == "link") {
       if (child.first_child()) {
         if (alternate_rank < 3) {
@@ -513,8 +520,9 @@ void ReadRss(pugi::xml_node root, Namespaces& ns, Context& ctx) {
   ItemFields fields;
   auto read_items = [&](pugi::xml_node parent) {
     for (pugi::xml_node child : parent.children()) {
-      if (child.type() != pugi::node_element || ns.Of(child) != Ns::kNone) continue;
-      if (Namespaces::Local(child) == "item" && !ReadRssItem(child, ns, fields, ctx)) {
+      if (child.type() != pugi::node_element) continue;
+      const auto [space, local] = ns.Resolve(child);
+      if (space == Ns::kNone && local == "item" && !ReadRssItem(child, ns, fields, ctx)) {
         return false;
       }
     }
@@ -543,8 +551,7 @@ bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view 
   int alternate_rank = 0;  // prefer rel=alternate type=text/html, then any alternate
   for (pugi::xml_node child : entry.children()) {
     if (child.type() != pugi::node_element) continue;
-    std::string_view local = Namespaces::Local(child);
-    Ns space = ns.Of(child);
+    const auto [space, local] = ns.Resolve(child);
     if (space == Ns::kAtom) {
       if (local == "title") {
         f.title.SetIfAbsent(child);
@@ -571,9 +578,11 @@ bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view 
       } else if (local == "author" && author_name.empty()) {
         for (pugi::xml_node part : child.children()) {
           std::string_view part_name = Namespaces::Local(part);
-          if (part_name == "name") author_name = ctx.Text(RawText(part, scratch), TextKind::kPlain);
+          if (part_name == "name") {
+            author_name = CleanElementText(part, scratch, TextKind::kPlain, ctx);
+          }
           if (part_name == "email") {
-            author_email = ctx.Text(RawText(part, scratch), TextKind::kPlain);
+            author_email = CleanElementText(part, scratch, TextKind::kPlain, ctx);
           }
         }
       } else if (local == "category") {
@@ -592,27 +601,27 @@ bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view 
   }
 
   core::Item out;
-  out.title = ctx.Text(f.title.text, f.title_kind);
+  out.title = f.title.Clean(f.title_kind, ctx);
   if (out.title.empty() && f.media_title.present) {
-    out.title = ctx.Text(f.media_title.text, TextKind::kHtml);
+    out.title = f.media_title.Clean(TextKind::kHtml, ctx);
   }
   out.link = ctx.Link(f.atom_link, link_base);
-  out.id = ctx.Text(f.guid.text, TextKind::kPlain);
-  const Field& date = f.pub_date.present ? f.pub_date : f.updated.present ? f.updated : f.dc_date;
-  if (date.present) out.published = ctx.Date(date.text, out.title);
+  out.id = f.guid.Clean(TextKind::kPlain, ctx);
+  Field& date = f.pub_date.present ? f.pub_date : f.updated.present ? f.updated : f.dc_date;
+  if (date.present) out.published = ctx.Date(date.Decoded(), out.title);
   if (!f.description.text.empty()) {
-    out.summary = ctx.OptionalText(f.description.text, f.summary_kind);
+    out.summary = f.description.OptionalClean(f.summary_kind, ctx);
   } else if (!f.content.text.empty()) {
-    out.summary = ctx.OptionalText(f.content.text, f.content_kind);
+    out.summary = f.content.OptionalClean(f.content_kind, ctx);
   } else {
-    out.summary = ctx.OptionalText(f.media_description.text, TextKind::kPlain);
+    out.summary = f.media_description.OptionalClean(TextKind::kPlain, ctx);
   }
   if (!author_name.empty()) {
     out.author = std::move(author_name);
   } else if (!author_email.empty()) {
     out.author = std::move(author_email);
   } else if (f.dc_creator.present) {
-    out.author = ctx.OptionalText(f.dc_creator.text, TextKind::kPlain);
+    out.author = f.dc_creator.OptionalClean(TextKind::kPlain, ctx);
   } else {
     out.author = feed_author;
   }
@@ -631,7 +640,7 @@ void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
     if (child.type() != pugi::node_element || ns.Of(child) != Ns::kAtom) continue;
     std::string_view local = Namespaces::Local(child);
     if (local == "title" && feed.title.empty()) {
-      feed.title = ctx.Text(RawText(child, scratch), AtomTextKind(child));
+      feed.title = CleanElementText(child, scratch, AtomTextKind(child), ctx);
     } else if (local == "link") {
       ReadFeedLink(child, XmlBase(child, base), alternate_rank, ctx);
     } else if (local == "author" && !feed_author) {
@@ -644,8 +653,9 @@ void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
   }
   ItemFields fields;
   for (pugi::xml_node child : root.children()) {
-    if (child.type() != pugi::node_element || ns.Of(child) != Ns::kAtom) continue;
-    if (Namespaces::Local(child) == "entry" &&
+    if (child.type() != pugi::node_element) continue;
+    const auto [space, local] = ns.Resolve(child);
+    if (space == Ns::kAtom && local == "entry" &&
         !ReadAtomEntry(child, ns, base, feed_author, fields, ctx)) {
       return;
     }

@@ -677,5 +677,69 @@ TEST(DecodeEntitiesTest, RepairsInvalidUtf8) {
   EXPECT_EQ(DecodeEntities("\xFF&amp;"), "\xEF\xBF\xBD&");
 }
 
+// --- XML character data (CleanXmlText, AppendXmlDecoded) --------------------------------
+
+std::string XmlDecoded(std::string_view xml) {
+  std::string out;
+  AppendXmlDecoded(out, xml);
+  return out;
+}
+
+TEST(AppendXmlDecodedTest, DecodesXmlsOwnReferencesOnly) {
+  EXPECT_EQ(XmlDecoded("&lt;b&gt; &amp;amp; &quot;&apos; &#65;&#x42; &nbsp; &amp"),
+            "<b> &amp; \"' AB &nbsp; &amp");
+  // No Windows-1252 reading at the XML level; NUL and surrogates become U+FFFD.
+  EXPECT_EQ(XmlDecoded("&#150;&#0;&#xD800;&#99999999999;"),
+            "\xC2\x96\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(CleanXmlTextTest, ReadsEscapedMarkupAsMarkup) {
+  EXPECT_EQ(CleanXmlText("&lt;p&gt;One&lt;/p&gt;&lt;p&gt;Tw&lt;b&gt;o&lt;/b&gt;", TextKind::kHtml,
+                         kNoLimit),
+            "One Two");
+  EXPECT_EQ(CleanXmlText("&lt;a href=&quot;x?a=1&amp;amp;b=&gt;&quot;&gt;link&lt;/a&gt; x &lt; y",
+                         TextKind::kHtml, kNoLimit),
+            "link x < y");
+  EXPECT_EQ(CleanXmlText("&lt;b&gt;", TextKind::kPlain, kNoLimit), "<b>");
+}
+
+TEST(CleanXmlTextTest, DecodesBothLevelsOfReferences) {
+  EXPECT_EQ(CleanXmlText("Tom &amp;amp; Jerry &amp;quot;x&amp;quot; &amp;amp;quot;",
+                         TextKind::kHtml, kNoLimit),
+            "Tom & Jerry \"x\" \"");
+  // &#150; is U+0096 to XML (a C1 control: a space), an en dash only once escaped for HTML.
+  EXPECT_EQ(CleanXmlText("a&#150;b &amp;#150; &#0;", TextKind::kPlain, kNoLimit),
+            "a b – \xEF\xBF\xBD");
+}
+
+// Every input gives what CleanText gives for its decoded form, whether the one pass reads it
+// to the end or leaves the rest (comments, CDATA, <script>, references inside names) to a
+// decoded copy.
+TEST(CleanXmlTextTest, EqualsCleanTextOfTheDecodedText) {
+  constexpr std::string_view kInputs[] = {
+      "&lt;!-- c --&gt;a&lt;br&gt;b",
+      "x&lt;![CDATA[&lt;b&gt;in]]&gt;y",
+      "&lt;script&gt;if (a &lt; b) x();&lt;/script&gt;after",
+      "&lt;b&#62;bold&lt;/b&#x3e; &#60;p&#62;para",
+      "&lt;a title=&#34;x&gt;y&#34;&gt;t&lt;/a&gt;",
+      "&lt;a href='q&quot;'&gt;t",
+      "&lt;b&#114;&gt;x&lt;/b&#114;&gt;y",
+      "&lt;&amp;b&gt;",
+      "&amp;&amp;&amp; &amp;co&#112;y; &amp;copy=1 &amp;copy&amp;",
+      "&amp;#x2014;&amp;#8217;s&amp;nbsp;&amp;mdash;",
+      "&lt;!DOCTYPE x&gt;&lt;?pi?&gt;&lt;/&gt;&lt;",
+      "  &#32;&#9;spaced&#160;&#8203;out  ",
+  };
+  for (std::string_view input : kInputs) {
+    for (TextKind kind : {TextKind::kHtml, TextKind::kPlain}) {
+      for (std::size_t max_bytes : {kNoLimit, std::size_t{1}, std::size_t{4}, std::size_t{9}}) {
+        EXPECT_EQ(CleanXmlText(input, kind, max_bytes),
+                  CleanText(XmlDecoded(input), kind, max_bytes, Utf8Input::kValid))
+            << input << " kind " << static_cast<int>(kind) << " max " << max_bytes;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace newsmon::parse
