@@ -83,6 +83,11 @@ struct PollLoop::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<PollEvent> Poll(Slot& slot);
   void Parse(Slot& slot, fetch::FetchResult& fetched, PollEvent& event,
              schedule::PollReport& report);
+  asio::awaitable<void> ParseAsync(Slot& slot, fetch::FetchResult& fetched, PollEvent& event,
+                                   schedule::PollReport& report) {
+    Parse(slot, fetched, event, report);
+    co_return;
+  }
   void Report(const PollEvent& event);
 };
 
@@ -137,9 +142,10 @@ asio::awaitable<PollEvent> PollLoop::Impl::Poll(Slot& slot) {
   }
   if (fetched.outcome == core::PollOutcome::kOk) {
     if (workers) {
-      co_await asio::post(*workers, asio::use_awaitable);
-      Parse(slot, fetched, event, report);
-      co_await asio::post(executor, asio::use_awaitable);
+      // Parse on a worker thread; this coroutine resumes on the loop's thread after it.
+      // (Posting with use_awaitable alone would resume on the loop's thread at once.)
+      co_await asio::co_spawn(workers->get_executor(), ParseAsync(slot, fetched, event, report),
+                              asio::use_awaitable);
     } else {
       Parse(slot, fetched, event, report);
     }

@@ -4,19 +4,16 @@
 
 #include <gtest/gtest.h>
 #include <spdlog/logger.h>
-#include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
 
-#include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
 #include <sstream>
 
-#include "daemon/net/http.h"
-#include "daemon/net/resolver.h"
 #include "daemon/rules/rules.h"
 #include "tests/support/dns_server.h"
 #include "tests/support/http_server.h"
+#include "tests/support/poll_harness.h"
 
 namespace newsmon {
 namespace {
@@ -35,30 +32,22 @@ std::string Rss(int items, std::string_view title_prefix = "Story") {
   return xml + "</channel></rss>";
 }
 
-// One io_context with a resolver (asking a DNS server of ours), a client and a poll loop.
-class PollLoopTest : public ::testing::Test {
+// The DNS server exists before the harness's resolver, which asks it.
+struct WithDnsServer {
+  test::DnsServer dns_{test::DnsServer::Records{{"feed.test", {"127.0.0.1"}}},
+                       test::DnsServer::Mode::kAnswer,
+                       {"hang.test"}};
+};
+
+class PollLoopTest : public ::testing::Test, protected WithDnsServer, protected test::PollHarness {
  protected:
   PollLoopTest()
-      : dns_({{"feed.test", {"127.0.0.1"}}}, test::DnsServer::Mode::kAnswer, {"hang.test"}),
-        resolver_(net::MakeResolver(
-            io_.get_executor(),
-            {.servers = {dns_.address()}, .attempt_timeout = seconds(5), .tries = 1})),
-        client_(io_.get_executor(), *resolver_),
-        log_(std::make_shared<spdlog::logger>("test",
-                                              std::make_shared<spdlog::sinks::null_sink_mt>())),
+      : PollHarness({.servers = {dns_.address()}, .attempt_timeout = seconds(5), .tries = 1}),
         healthy_server_({.address = "127.0.0.3"}) {
     healthy_server_.Handle("/feed", Reply::Text(200, Rss(2)));
   }
 
-  void MakeLoop(std::shared_ptr<const rules::RuleSet> rules = nullptr,
-                core::PollLimits limits = {}) {
-    loop_ = std::make_unique<pipeline::PollLoop>(
-        io_.get_executor(), client_, clock_, std::move(rules), *log_,
-        pipeline::PollLoopOptions{.limits = limits, .seed = 7});
-    loop_->OnPoll([this](const pipeline::PollEvent& event) { events_.push_back(event); });
-  }
-
-  // A source that may reach loopback; polled first right away.
+  // A source that may reach loopback.
   static core::Source Source(std::string name, std::string url, milliseconds interval) {
     core::Source source;
     source.name = std::move(name);
@@ -70,43 +59,9 @@ class PollLoopTest : public ::testing::Test {
     return source;
   }
 
-  void Add(const core::Source& source) {
-    core::SourceState state;
-    state.next_poll = clock_.Now() + milliseconds(1);
-    loop_->Add(source, state);
-  }
+  void Add(const core::Source& source) { AddNow(source); }
 
-  // Runs the loop until `done` holds or `deadline` passes; returns whether it held.
-  bool RunUntil(const std::function<bool()>& done, milliseconds deadline = seconds(20)) {
-    auto until = std::chrono::steady_clock::now() + deadline;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= until) return false;
-      io_.run_one_for(milliseconds(20));
-    }
-    return true;
-  }
-
-  std::vector<pipeline::PollEvent> EventsOf(std::string_view source) const {
-    std::vector<pipeline::PollEvent> out;
-    for (const auto& e : events_) {
-      if (e.source == source) out.push_back(e);
-    }
-    return out;
-  }
-
-  void TearDown() override {
-    if (loop_) loop_->Stop();
-  }
-
-  boost::asio::io_context io_;
-  test::DnsServer dns_;
-  std::unique_ptr<net::Resolver> resolver_;
-  net::HttpClient client_;
-  core::SystemClock clock_;
-  std::shared_ptr<spdlog::logger> log_;
   test::TestHttpServer healthy_server_;
-  std::unique_ptr<pipeline::PollLoop> loop_;
-  std::vector<pipeline::PollEvent> events_;
 };
 
 struct Scenario {
