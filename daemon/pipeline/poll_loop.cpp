@@ -89,6 +89,13 @@ struct PollLoop::Impl : std::enable_shared_from_this<Impl> {
     co_return;
   }
   void Report(const PollEvent& event);
+  // Starts the queued sources a finished (or abandoned) poll released.
+  void Wake(const std::vector<schedule::SourceId>& released) {
+    for (auto id : released) {
+      slots[id]->released = true;
+      slots[id]->timer.cancel();
+    }
+  }
 };
 
 asio::awaitable<void> PollLoop::Impl::Run(Slot& slot) {
@@ -110,6 +117,10 @@ asio::awaitable<void> PollLoop::Impl::Run(Slot& slot) {
     PollEvent event = co_await Poll(slot);
     Report(event);
   }
+  // Stopping. A slot handed to this source as the loop stopped goes back unpolled (and on
+  // to whoever waits next); out of the queue, it cannot be handed one later.
+  if (slot.released) Wake(scheduler.Abandon(slot.id));
+  scheduler.Remove(slot.id);
 }
 
 asio::awaitable<PollEvent> PollLoop::Impl::Poll(Slot& slot) {
@@ -150,10 +161,7 @@ asio::awaitable<PollEvent> PollLoop::Impl::Poll(Slot& slot) {
       Parse(slot, fetched, event, report);
     }
   }
-  for (auto released : scheduler.Finish(slot.id, report)) {
-    slots[released]->released = true;
-    slots[released]->timer.cancel();
-  }
+  Wake(scheduler.Finish(slot.id, report));
   event.next_poll = scheduler.NextPoll(slot.id);
   co_return event;
 }
@@ -226,7 +234,11 @@ PollLoop::PollLoop(asio::any_io_executor executor, net::HttpClient& client,
     : impl_(std::make_shared<Impl>(std::move(executor), client, clock, std::move(rules), log,
                                    options)) {}
 
-PollLoop::~PollLoop() { Stop(); }
+PollLoop::~PollLoop() {
+  Stop();
+  // A parse still running on the pool must end while the io_context it resumes on exists.
+  if (impl_->workers) impl_->workers->join();
+}
 
 void PollLoop::Add(const core::Source& source, core::SourceState state) {
   if (!source.enabled) return;

@@ -127,6 +127,13 @@ std::vector<SourceId> Scheduler::Finish(SourceId id, const PollReport& report) {
   return ReleaseQueued();
 }
 
+std::vector<SourceId> Scheduler::Abandon(SourceId id) {
+  Entry& entry = At(id);
+  if (!entry.running) return {};
+  FreeSlot(entry);
+  return ReleaseQueued();
+}
+
 const core::SourceState& Scheduler::State(SourceId id) const { return At(id).state; }
 
 core::WallTime Scheduler::NextPoll(SourceId id) const { return *At(id).state.next_poll; }

@@ -89,6 +89,11 @@ class Scheduler {
   // still updated and no slot is touched.
   std::vector<SourceId> Finish(SourceId id, const PollReport& report);
 
+  // A source that holds a slot (TryStart returned true, or a Finish released it) but will
+  // not poll after all (the loop is stopping): frees the slot without touching its state
+  // and returns the queued sources that may start now, as Finish does.
+  std::vector<SourceId> Abandon(SourceId id);
+
   const core::SourceState& State(SourceId id) const;
   core::WallTime NextPoll(SourceId id) const;
   std::size_t InFlight() const { return in_flight_; }

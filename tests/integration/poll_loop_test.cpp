@@ -293,6 +293,10 @@ TEST_F(PollLoopTest, PerHostLimitHoldsUnderLoad) {
   }));
   EXPECT_LE(peak, 2U);
   for (const auto& e : events_) EXPECT_EQ(e.outcome, PollOutcome::kOk) << e.error;
+  // Stopped with sources queued: the polls in flight end and every slot comes back.
+  loop_->Stop();
+  EXPECT_TRUE(RunUntil([&] { return loop_->InFlight() == 0; }, seconds(10)))
+      << loop_->InFlight() << " slots still taken";
 }
 
 }  // namespace

@@ -41,10 +41,12 @@ class PollHarness {
     loop_->OnPoll([this](const pipeline::PollEvent& event) { events_.push_back(event); });
   }
 
-  // Adds `source` to the loop with its first poll due right away (no start-up jitter).
+  // Adds `source` to the loop with its first poll due right away (no start-up jitter). The
+  // scheduler keeps a next_poll only while it is in the future, else it spreads the first
+  // poll over up to a minute: the margin covers a slow (sanitized, loaded) Add.
   void AddNow(const core::Source& source) {
     core::SourceState state;
-    state.next_poll = clock_.Now() + std::chrono::milliseconds(1);
+    state.next_poll = clock_.Now() + std::chrono::milliseconds(100);
     loop_->Add(source, state);
   }
 

@@ -807,6 +807,28 @@ TEST(SchedulerLimits, FinishWithoutASlotUpdatesStateOnly) {
 
 // --- remove -----------------------------------------------------------------------------
 
+// A source released from the queue as the loop stops gives its slot back unpolled.
+TEST(SchedulerLimits, AbandonFreesTheSlotAndReleasesTheNextWithoutAPoll) {
+  FakeClock clock;
+  Scheduler scheduler(clock, {.max_concurrent = 1, .max_per_host = 10}, 29);
+  auto a = scheduler.Add(MakeSource("https://a.example/"));
+  auto b = scheduler.Add(MakeSource("https://b.example/"));
+  auto c = scheduler.Add(MakeSource("https://c.example/"));
+  EXPECT_TRUE(scheduler.TryStart(a));
+  EXPECT_FALSE(scheduler.TryStart(b));
+  EXPECT_FALSE(scheduler.TryStart(c));
+  EXPECT_EQ(scheduler.Finish(a, Ok()), std::vector<SourceId>{b});
+  const core::SourceState before = scheduler.State(b);
+
+  EXPECT_EQ(scheduler.Abandon(b), std::vector<SourceId>{c});
+  EXPECT_EQ(scheduler.State(b).last_poll, before.last_poll);
+  EXPECT_EQ(scheduler.State(b).next_poll, before.next_poll);
+  EXPECT_EQ(scheduler.Abandon(c), std::vector<SourceId>{});
+  EXPECT_EQ(scheduler.InFlight(), 0u);
+  EXPECT_EQ(scheduler.Abandon(c), std::vector<SourceId>{});  // no slot: nothing to do
+  EXPECT_EQ(scheduler.InFlight(), 0u);
+}
+
 TEST(SchedulerRemove, QueuedSourceLeavesTheQueue) {
   FakeClock clock;
   Scheduler scheduler(clock, {.max_concurrent = 1, .max_per_host = 1}, 37);
