@@ -191,10 +191,11 @@ std::string Nginx::Start(std::uint16_t port) {
                                "-e", error_log().string()});
   const auto until = Clock::now() + options_.start_timeout;
   while (Clock::now() < until) {
-    // nginx writes its pid file after it has bound its sockets, so a connection that
-    // succeeds once the pid file is there reaches this nginx, not a stranger on the port.
+    // nginx writes its pid file ("PID\n", one write) after it has bound its sockets, so a
+    // connection that succeeds once the pid file is there reaches this nginx, not a
+    // stranger on the port.
     std::string pid_text = ReadAll(pid_file);
-    if (!pid_text.empty() && Accepts(port)) {
+    if (pid_text.ends_with('\n') && Accepts(port)) {
       master_ = static_cast<pid_t>(std::stol(pid_text));
       return "";
     }
