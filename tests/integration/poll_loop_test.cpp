@@ -99,6 +99,11 @@ std::vector<Scenario> Scenarios() {
                PollOutcome::kHttp429});
   s.push_back({"status_500", fixed(Reply::Text(500, "oops")), PollOutcome::kHttp5xx});
   s.push_back({"status_503", fixed(Reply::Text(503, "later")), PollOutcome::kHttp5xx});
+  s.push_back({"redirect_chain", fixed(Reply::Redirect(301, "/a")), PollOutcome::kOk,
+               [](core::Source&, test::TestHttpServer& server) {
+                 server.Handle("/a", Reply::Redirect(302, "/b"));
+                 server.Handle("/b", Reply::Text(200, Rss(2)));
+               }});
   s.push_back({"redirect_loop", fixed(Reply::Redirect(302, "/feed")), PollOutcome::kRedirect});
   s.push_back({"headers_never_end", fixed(Reply::HeadersNeverEnd()), PollOutcome::kTimeout,
                [](core::Source& source, test::TestHttpServer&) { source.timeout = seconds(1); }});
