@@ -90,7 +90,7 @@ struct ClientOptions {
 };
 
 // "newsmon/<version> (+<project URL>)".
-std::string DefaultUserAgent();
+const std::string& DefaultUserAgent();
 
 class HttpClient {
  public:

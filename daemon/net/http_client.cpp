@@ -234,8 +234,11 @@ std::optional<std::string_view> HttpResponse::Header(std::string_view name) cons
   return std::nullopt;
 }
 
-std::string DefaultUserAgent() {
-  return std::string("newsmon/") + core::kVersion + " (+" + core::kProjectUrl + ")";
+const std::string& DefaultUserAgent() {
+  // Built once: every request without its own User-Agent sends it.
+  static const std::string agent =
+      std::string("newsmon/") + core::kVersion + " (+" + core::kProjectUrl + ")";
+  return agent;
 }
 
 struct HttpClient::Impl {
