@@ -6,6 +6,8 @@
 // every default applied, every value in range, every secret read.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -47,6 +49,14 @@ struct ListenAddress {
   std::uint16_t port = kDefaultAdminPort;  // 0 = any free port (tests)
 };
 
+// The store (SQLite under state_dir).
+struct StoreSettings {
+  // A seen item is forgotten once its source has been polled successfully this long without
+  // it in the feed (default 90 days, at least 1 day).
+  std::chrono::milliseconds seen_retention = std::chrono::hours(24 * 90);
+  std::size_t history_limit = 10000;  // matched items kept for the API and CLI (>= 100)
+};
+
 struct Config {
   std::filesystem::path file;                            // the main config file, as given
   std::filesystem::path state_dir = "/var/lib/newsmon";  // SQLite state lives here
@@ -57,6 +67,7 @@ struct Config {
   std::vector<core::SinkSpec> sinks;              // a single `log` sink when none is set
   std::vector<core::Source> sources;              // `sources:` then included files, in order
   core::PollLimits polling;                       // concurrency limits of the poll loop
+  StoreSettings store;                            // `store:`
 };
 
 // How many of the configured sources are enabled.

@@ -65,6 +65,11 @@ struct Source {
   // config's `proxy:` key, or else HTTPS_PROXY/HTTP_PROXY minus NO_PROXY, resolved at load.
   std::string proxy;
   NetworkAllowance allow_private_networks;
+  // First sight: false = the items already in a newly added source are marked seen without
+  // alerting; true = they alert like new ones.
+  bool backfill = false;
+  // Items published longer ago than this are marked seen and never alerted.
+  std::chrono::milliseconds max_item_age = std::chrono::hours(24 * 7);
   std::optional<HtmlSelectors> html;  // set exactly when kind == kHtml
   std::string origin;                 // "file:line" where it was defined
 };
