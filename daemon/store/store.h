@@ -73,11 +73,12 @@ struct PollCommit {
 };
 
 struct CommitResult {
-  std::size_t new_items = 0;         // items not seen before by the store
-  std::size_t alerts_queued = 0;     // outbox rows inserted
-  std::size_t suppressed = 0;        // new matched items not alerted: first sight or too old
-  bool first_sight = false;          // this was the source's first committed successful poll
-  std::vector<std::string> sinks;    // sinks that got outbox rows (sorted, unique)
+  std::size_t new_items = 0;       // items not seen before by the store
+  std::size_t alerts_queued = 0;   // outbox rows inserted
+  std::size_t suppressed = 0;      // new matched items not alerted: first sight or too old
+  bool first_sight = false;        // this was the source's first committed successful poll
+  std::vector<std::string> sinks;  // sinks that got outbox rows (sorted, unique)
+  std::vector<std::size_t> fresh;  // indices into PollCommit::items of the new items
 };
 
 // A queued alert.
