@@ -35,7 +35,7 @@ inline constexpr std::size_t kDiscordFieldNameMax = 256;
 inline constexpr std::size_t kDiscordFieldValueMax = 1024;
 inline constexpr std::size_t kDiscordEmbedTotalMax = 6000;
 inline constexpr std::size_t kTelegramTextMax = 4096;
-inline constexpr std::size_t kTeamsTextMax = 20000;  // well under the 28 KB card limit
+inline constexpr std::size_t kTeamsTextMax = 20000;   // well under the 28 KB card limit
 inline constexpr std::size_t kNtfyMessageMax = 4096;  // bytes: larger becomes an attachment
 inline constexpr std::size_t kNtfyTitleMax = 250;
 
@@ -48,8 +48,8 @@ std::string TruncateBytes(std::string_view text, std::size_t max_bytes);
 // Standard Webhooks: "v1,<base64 of HMAC-SHA256(key, id + '.' + timestamp + '.' + body)>",
 // the key being the base64 after "whsec_" in `secret`. Empty when the secret is malformed
 // (config rejects those).
-std::string WebhookSignature(std::string_view secret, std::string_view id,
-                             std::int64_t timestamp, std::string_view body);
+std::string WebhookSignature(std::string_view secret, std::string_view id, std::int64_t timestamp,
+                             std::string_view body);
 
 // The request that delivers `alert` to `sink` (any kind but log). `now` stamps the attempt
 // (webhook-timestamp; startsAt for Alertmanager). Bodies are valid JSON in valid UTF-8.
@@ -71,7 +71,7 @@ enum class DeliveryStatus {
 
 struct DeliveryResult {
   DeliveryStatus status = DeliveryStatus::kDelivered;
-  int http_status = 0;                            // 0 when no response
+  int http_status = 0;                                   // 0 when no response
   std::optional<std::chrono::milliseconds> retry_after;  // from a 429 or 503
   // Failures: what happened, naming the sink and host only (never the URL's path, query or
   // a secret), with the response's first bytes for 3xx/4xx.
