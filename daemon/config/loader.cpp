@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <initializer_list>
 #include <map>
@@ -20,6 +21,7 @@
 #include "daemon/config/units.h"
 #include "daemon/config/yaml_reader.h"
 #include "daemon/core/cidr.h"
+#include "daemon/core/message_template.h"
 #include "daemon/core/time.h"
 #include "daemon/core/url.h"
 
@@ -29,10 +31,11 @@ namespace {
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
-constexpr std::string_view kTopKeys[] = {"state_dir", "listen", "log",     "defaults", "polling",
-                                         "rules",     "sinks",  "include", "sources"};
+constexpr std::string_view kTopKeys[] = {"state_dir", "listen", "log",   "defaults", "polling",
+                                         "store",     "rules",  "sinks", "include",  "sources"};
 constexpr std::string_view kLogKeys[] = {"level", "format"};
 constexpr std::string_view kPollingKeys[] = {"max_concurrent", "max_per_host"};
+constexpr std::string_view kStoreKeys[] = {"seen_retention", "history_limit"};
 constexpr std::string_view kIncludeKeys[] = {"sources"};
 // Per-source settings: valid in `defaults` and in each source, where the source's own wins.
 constexpr std::string_view kSettingKeys[] = {"kind",
@@ -51,6 +54,8 @@ constexpr std::string_view kSettingKeys[] = {"kind",
                                              "ca_file",
                                              "proxy",
                                              "allow_private_networks",
+                                             "backfill",
+                                             "max_item_age",
                                              "html"};
 // A source's keys: its identity plus every setting.
 const std::vector<std::string_view>& SourceKeys() {
@@ -63,8 +68,13 @@ const std::vector<std::string_view>& SourceKeys() {
 }
 constexpr std::string_view kHtmlKeys[] = {"item",    "title",       "link",    "date",
                                           "summary", "date_format", "timezone"};
-constexpr std::string_view kSinkKeys[] = {"name",        "kind",    "url",     "url_file", "secret",
-                                          "secret_file", "chat_id", "headers", "labels"};
+constexpr std::string_view kSinkKeys[] = {
+    "name",    "kind",    "url",           "url_file",    "secret",      "secret_file",
+    "chat_id", "headers", "labels",        "template",    "concurrency", "rate",
+    "burst",   "timeout", "retry_backoff", "max_backoff", "max_age"};
+// The delivery keys every sink kind but `log` takes.
+constexpr std::string_view kDeliveryKeys[] = {"concurrency",   "rate",        "burst",  "timeout",
+                                              "retry_backoff", "max_backoff", "max_age"};
 
 constexpr milliseconds kMinInterval = 10s;
 constexpr milliseconds kMinTimeout = 1s;
@@ -73,6 +83,21 @@ constexpr std::uint64_t kMinBody = 1024;
 constexpr std::uint64_t kMaxBody = 1ULL << 30;
 constexpr int kMaxConcurrentPolls = 10000;
 constexpr int kMaxPollsPerHost = 1000;
+constexpr milliseconds kMinItemAge = 1h;
+constexpr milliseconds kMinSeenRetention = 24h;
+constexpr std::int64_t kMinHistoryLimit = 100;
+constexpr std::int64_t kMaxHistoryLimit = 1'000'000;
+// Sink delivery limits.
+constexpr int kMaxSinkConcurrency = 64;
+constexpr double kMaxSinkRate = 1000;  // requests per second
+constexpr int kMaxSinkBurst = 1000;
+constexpr milliseconds kMinSinkTimeout = 100ms;
+constexpr milliseconds kMaxSinkTimeout = 5min;
+constexpr milliseconds kMinRetryBackoff = 10ms;
+constexpr milliseconds kMaxRetryBackoff = 1h;
+constexpr milliseconds kMaxSinkBackoff = 24h;
+constexpr milliseconds kMinAlertAge = 1min;
+constexpr milliseconds kMaxAlertAge = 24h * 30;
 constexpr std::string_view kTelegramApi = "https://api.telegram.org";
 
 // Headers the HTTP client sets itself; a config that overrides them would break framing.
@@ -108,6 +133,77 @@ std::optional<std::size_t> Base64Length(std::string_view text) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') return std::nullopt;
   }
   return text.size() / 4 * 3 - padding;
+}
+
+// --- Sink settings ------------------------------------------------------------------------
+
+// A finite decimal number ("2", "0.5", "1e3"); nullopt on anything else.
+std::optional<double> ParseNumber(std::string_view text) {
+  double value = 0;
+  auto [stop, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || stop != text.data() + text.size() ||
+      !std::isfinite(value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// A sink's `rate` in requests per second: a number ("2", "0.5"), or a count per duration,
+// "30/min", "1/5s", "100/h", where a bare unit stands for one of it and "min" is "m".
+// nullopt when it is neither; the range is checked by the caller.
+std::optional<double> ParseRate(std::string_view text) {
+  std::size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return ParseNumber(text);
+  auto count = ParseNumber(text.substr(0, slash));
+  std::string per(text.substr(slash + 1));
+  if (per == "min") per = "m";
+  if (!per.empty() && !std::isdigit(static_cast<unsigned char>(per[0]))) per.insert(0, "1");
+  auto window = ParseDuration(per);
+  if (!count || !window || window->count() == 0) return std::nullopt;
+  return *count * 1000.0 / static_cast<double>(window->count());
+}
+
+// A rate for messages, in the shortest form that reads back the same ("0.5", "1000").
+std::string FormatNumber(double value) {
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return ec == std::errc() ? std::string(buffer, end) : std::to_string(value);
+}
+
+// Why `text`, a message template, names a field it cannot have, or nullopt. fmt reads the
+// field name between '{' and ':' or '}'; "{{" is a literal brace. TemplateProblem rejects
+// unknown names too, but fmt's "argument not found" does not say which; and it accepts
+// positional fields ("{}", "{0}"), which would silently print the first field.
+std::optional<std::string> TemplateFieldProblem(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '{') continue;
+    if (i + 1 < text.size() && text[i + 1] == '{') {
+      ++i;
+      continue;
+    }
+    std::size_t end = text.find_first_of(":}", i + 1);
+    if (end == std::string_view::npos) return std::nullopt;  // unmatched: TemplateProblem's
+    std::string_view name = text.substr(i + 1, end - i - 1);
+    if (name.find('{') != std::string_view::npos) return std::nullopt;
+    if (std::all_of(name.begin(), name.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      return "fields have names: write one such as {title}, not {" + std::string(name) + "}";
+    }
+    if (!IsOneOf(name, core::kTemplateFields)) {
+      std::string message = "unknown field '" + std::string(name) + "' in the message template";
+      if (auto suggestion = ClosestName(name, core::kTemplateFields)) {
+        return message + " (did you mean '" + std::string(*suggestion) + "'?)";
+      }
+      std::string fields;
+      for (auto field : core::kTemplateFields) {
+        fields += (fields.empty() ? "" : ", ") + std::string(field);
+      }
+      return message + " (fields: " + fields + ")";
+    }
+    // A format spec may hold nested fields ("{title:.{width}}"): the loop reads them too.
+    i = end;
+  }
+  return std::nullopt;
 }
 
 // --- Proxies ------------------------------------------------------------------------------
@@ -263,6 +359,8 @@ struct SourceSettings {
   std::optional<std::string> ca_file;         // resolved; readable when it was read
   std::optional<std::string> proxy;           // "" = direct; unset = from the environment
   std::optional<core::NetworkAllowance> allow_private_networks;
+  std::optional<bool> backfill;
+  std::optional<milliseconds> max_item_age;
   std::vector<core::Header> html;       // html-block keys that were set, in file order
   std::optional<YAML::Node> html_node;  // where the html block is, when there is one
 };
@@ -297,6 +395,7 @@ class Loader {
     if (doc["listen"]) ReadListen(reader, doc["listen"], config.listen);
     if (doc["log"]) ReadLog(reader, doc["log"], config.log);
     if (doc["polling"]) ReadPolling(reader, doc["polling"], config.polling);
+    if (doc["store"]) ReadStore(reader, doc["store"], config.store);
     if (doc["defaults"] && reader.ExpectMap(doc["defaults"], "defaults", kSettingKeys)) {
       defaults_ = ReadSettings(reader, doc["defaults"], "defaults");
     }
@@ -379,16 +478,42 @@ class Loader {
                         int maximum, int& value) {
     const YAML::Node& node = map[key];
     if (!node) return;
-    std::string path = "polling." + key;
-    auto number = reader.Integer(node, path);
-    if (!number) return;
-    if (*number < 1 || *number > maximum) {
-      reader.Error(node, path,
-                   key + " " + std::to_string(*number) + " is outside the allowed 1 to " +
-                       std::to_string(maximum));
-      return;
+    if (auto number = IntegerBetween(reader, node, "polling", key, 1, maximum)) {
+      value = static_cast<int>(*number);
     }
-    value = static_cast<int>(*number);
+  }
+
+  // `path`.`key`, a whole number from `minimum` to `maximum`; nullopt after reporting why
+  // not.
+  static std::optional<std::int64_t> IntegerBetween(YamlReader& reader, const YAML::Node& node,
+                                                    const std::string& path, const std::string& key,
+                                                    std::int64_t minimum, std::int64_t maximum) {
+    std::string key_path = path + "." + key;
+    auto number = reader.Integer(node, key_path);
+    if (!number) return std::nullopt;
+    if (*number < minimum || *number > maximum) {
+      reader.Error(node, key_path,
+                   key + " " + std::to_string(*number) + " is outside the allowed " +
+                       std::to_string(minimum) + " to " + std::to_string(maximum));
+      return std::nullopt;
+    }
+    return number;
+  }
+
+  void ReadStore(YamlReader& reader, const YAML::Node& node, StoreSettings& store) {
+    if (!reader.ExpectMap(node, "store", kStoreKeys)) return;
+    if (node["seen_retention"]) {
+      if (auto retention = DurationAtLeast(reader, node["seen_retention"], "store",
+                                           "seen_retention", kMinSeenRetention)) {
+        store.seen_retention = *retention;
+      }
+    }
+    if (node["history_limit"]) {
+      if (auto limit = IntegerBetween(reader, node["history_limit"], "store", "history_limit",
+                                      kMinHistoryLimit, kMaxHistoryLimit)) {
+        store.history_limit = static_cast<std::size_t>(*limit);
+      }
+    }
   }
 
   std::vector<core::Header> ReadHeaders(YamlReader& reader, const YAML::Node& node,
@@ -422,6 +547,21 @@ class Loader {
       reader.Error(node, path + "." + key,
                    key + " " + FormatDuration(*value) + " is under the " + FormatDuration(minimum) +
                        " minimum");
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  // As DurationAtLeast, and at most `maximum`.
+  static std::optional<milliseconds> DurationBetween(YamlReader& reader, const YAML::Node& node,
+                                                     const std::string& path,
+                                                     const std::string& key, milliseconds minimum,
+                                                     milliseconds maximum) {
+    auto value = DurationAtLeast(reader, node, path, key, minimum);
+    if (value && *value > maximum) {
+      reader.Error(node, path + "." + key,
+                   key + " " + FormatDuration(*value) + " is over the " + FormatDuration(maximum) +
+                       " maximum");
       return std::nullopt;
     }
     return value;
@@ -578,6 +718,18 @@ class Loader {
       s.allow_private_networks = ReadNetworkAllowance(reader, node["allow_private_networks"],
                                                       path + ".allow_private_networks");
     }
+    if (node["backfill"]) s.backfill = reader.Bool(node["backfill"], path + ".backfill");
+    if (node["max_item_age"]) {
+      const YAML::Node& at = node["max_item_age"];
+      s.max_item_age = reader.Duration(at, path + ".max_item_age");
+      if (s.max_item_age && *s.max_item_age < kMinItemAge) {
+        reader.Error(at, path + ".max_item_age",
+                     "max_item_age " + FormatDuration(*s.max_item_age) + " is under the " +
+                         FormatDuration(kMinItemAge) +
+                         " minimum (for no age limit, write a long one such as 3650d)");
+        s.max_item_age.reset();
+      }
+    }
     if (node["html"]) {
       s.html_node = node["html"];
       if (reader.ExpectMap(node["html"], path + ".html", kHtmlKeys)) {
@@ -633,6 +785,9 @@ class Loader {
     source.ca_file = own.ca_file.value_or(defaults_.ca_file.value_or(source.ca_file));
     source.allow_private_networks = own.allow_private_networks.value_or(
         defaults_.allow_private_networks.value_or(source.allow_private_networks));
+    source.backfill = own.backfill.value_or(defaults_.backfill.value_or(source.backfill));
+    source.max_item_age =
+        own.max_item_age.value_or(defaults_.max_item_age.value_or(source.max_item_age));
     source.headers = defaults_.headers;
     for (const auto& header : own.headers) {
       auto same = std::find_if(source.headers.begin(), source.headers.end(), [&](const auto& h) {
@@ -822,6 +977,10 @@ class Loader {
     if (!kind) return;
     sink.kind = *kind;
     std::string kind_name(core::NameOf<core::SinkKind>(core::kSinkKindNames, sink.kind));
+    core::DeliveryDefaults delivery = core::DefaultsFor(sink.kind);
+    sink.concurrency = delivery.concurrency;
+    sink.rate = delivery.rate;
+    sink.burst = delivery.burst;
 
     // Which optional keys each kind uses; anything else is an error, so a key meant for
     // another kind does not silently do nothing.
@@ -847,6 +1006,10 @@ class Loader {
         used = {"url", "url_file", "headers", "labels"};
         break;
     }
+    if (sink.kind != core::SinkKind::kLog) {
+      used.insert(used.end(), std::begin(kDeliveryKeys), std::end(kDeliveryKeys));
+    }
+    if (core::UsesTemplate(sink.kind)) used.push_back("template");
     for (const auto& entry : node) {
       const std::string& key = entry.first.Scalar();
       if (key == "name" || key == "kind") continue;
@@ -899,7 +1062,115 @@ class Loader {
         for (auto& [key, value] : *labels) sink.labels.emplace(key, std::move(value));
       }
     }
+    if (node["template"] && core::UsesTemplate(sink.kind)) {
+      ReadTemplate(reader, node["template"], path + ".template", sink.message_template);
+    }
+    ReadDelivery(reader, node, path, sink);
     sinks.push_back(std::move(sink));
+  }
+
+  static void ReadTemplate(YamlReader& reader, const YAML::Node& node, const std::string& path,
+                           std::string& message_template) {
+    auto text = reader.String(node, path);
+    if (!text) return;
+    if (text->empty()) {
+      reader.Error(node, path,
+                   "must not be empty (leave 'template' out for the default, \"" +
+                       std::string(core::kDefaultTemplate) + "\")");
+    } else if (auto problem = TemplateFieldProblem(*text)) {
+      reader.Error(node, path, *problem);
+    } else if (auto problem = core::TemplateProblem(*text)) {
+      reader.Error(node, path, *problem);
+    } else {
+      message_template = std::move(*text);
+    }
+  }
+
+  // The delivery settings of a sink other than `log`, over the kind's defaults in `sink`.
+  static void ReadDelivery(YamlReader& reader, const YAML::Node& node, const std::string& path,
+                           core::SinkSpec& sink) {
+    if (node["concurrency"]) {
+      if (auto value = IntegerBetween(reader, node["concurrency"], path, "concurrency", 1,
+                                      kMaxSinkConcurrency)) {
+        sink.concurrency = static_cast<int>(*value);
+      }
+    }
+    if (node["rate"]) {
+      if (auto value = ReadRate(reader, node["rate"], path + ".rate")) sink.rate = *value;
+    }
+    if (node["burst"]) {
+      if (auto value = IntegerBetween(reader, node["burst"], path, "burst", 1, kMaxSinkBurst)) {
+        sink.burst = static_cast<int>(*value);
+      }
+    }
+    if (node["timeout"]) {
+      if (auto value = DurationBetween(reader, node["timeout"], path, "timeout", kMinSinkTimeout,
+                                       kMaxSinkTimeout)) {
+        sink.timeout = *value;
+      }
+    }
+    bool retry_ok = true;  // false when retry_backoff is set but invalid
+    if (node["retry_backoff"]) {
+      auto value = DurationBetween(reader, node["retry_backoff"], path, "retry_backoff",
+                                   kMinRetryBackoff, kMaxRetryBackoff);
+      if (value) sink.retry_backoff = *value;
+      retry_ok = value.has_value();
+    }
+    if (node["max_backoff"]) {
+      const YAML::Node& at = node["max_backoff"];
+      auto value =
+          DurationBetween(reader, at, path, "max_backoff", kMinRetryBackoff, kMaxSinkBackoff);
+      if (value && retry_ok && *value < sink.retry_backoff) {
+        reader.Error(at, path + ".max_backoff",
+                     "max_backoff " + FormatDuration(*value) + " is shorter than retry_backoff " +
+                         FormatDuration(sink.retry_backoff));
+      } else if (value) {
+        sink.max_backoff = *value;
+      }
+    } else {
+      // Unset, the built-in limit grows to a longer first wait.
+      sink.max_backoff = std::max(sink.max_backoff, sink.retry_backoff);
+    }
+    if (node["max_age"]) {
+      if (auto value = DurationBetween(reader, node["max_age"], path, "max_age", kMinAlertAge,
+                                       kMaxAlertAge)) {
+        sink.max_age = *value;
+      }
+    }
+  }
+
+  // A sink's `rate` (ParseRate), more than 0 and at most kMaxSinkRate per second.
+  static std::optional<double> ReadRate(YamlReader& reader, const YAML::Node& node,
+                                        const std::string& path) {
+    if (!node.IsScalar()) {
+      reader.Error(node, path, "expected a rate, got " + std::string(Describe(node)));
+      return std::nullopt;
+    }
+    auto text = reader.String(node, path);
+    if (!text) return std::nullopt;
+    auto rate = ParseRate(*text);
+    if (!rate) {
+      reader.Error(node, path,
+                   "invalid rate '" + *text +
+                       "' (write requests per second, such as 2 or 0.5, or a count per "
+                       "duration: 30/min, 1/5s, 100/h)");
+      return std::nullopt;
+    }
+    // "30/min" is shown with its per-second value, which the limits are written in.
+    std::string per_second = FormatNumber(*rate) + "/s";
+    std::string shown = text->find('/') == std::string::npos || *text == per_second
+                            ? *text
+                            : *text + " (" + per_second + ")";
+    if (*rate <= 0) {
+      reader.Error(node, path, "rate " + shown + " must be more than 0");
+      return std::nullopt;
+    }
+    if (*rate > kMaxSinkRate) {
+      reader.Error(node, path,
+                   "rate " + shown + " is over the " + FormatNumber(kMaxSinkRate) + "/s maximum");
+      return std::nullopt;
+    }
+    return rate;
   }
 
   void ReadSinks(YamlReader& reader, const YAML::Node& node, std::vector<core::SinkSpec>& sinks) {

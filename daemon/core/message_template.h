@@ -21,8 +21,8 @@ namespace newsmon::core {
 //   delivery_id the alert's delivery id
 // fmt format specs work on them ("{title:.80}" keeps the first 80 characters).
 inline constexpr std::string_view kTemplateFields[] = {
-    "rule",      "severity", "source",     "title", "link",       "summary",
-    "author",    "published", "categories", "id",    "delivery_id"};
+    "rule",   "severity",  "source",     "title", "link",       "summary",
+    "author", "published", "categories", "id",    "delivery_id"};
 
 // Why `text` is not a usable template (an unknown field, a bad format spec, an unmatched
 // brace), or nullopt when it is.

@@ -25,6 +25,9 @@ constexpr char kFile[] = "/etc/newsmon/newsmon.yaml";
 constexpr char kNoRules[] =
     "/etc/newsmon/newsmon.yaml:1:1: warning: rules: no rule files configured: nothing will "
     "ever match";
+constexpr char kNoSources[] =
+    "/etc/newsmon/newsmon.yaml:1:1: warning: sources: no sources configured: nothing will be "
+    "polled";
 
 Environment FakeEnv(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
@@ -2046,6 +2049,598 @@ sources:
                      "'allow_private_networks'?)",
                      "/etc/newsmon/newsmon.yaml:12:5: error: sources[0].proxi: unknown key "
                      "'proxi' (did you mean 'proxy'?)"}));
+}
+
+// --- Sink delivery and message templates -------------------------------------------------
+
+TEST(ConfigTest, SinkDeliverySettingsDefaultPerKind) {
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - {name: log, kind: log}
+  - {name: hook, kind: webhook, url: "https://hooks.example/in"}
+  - {name: slack, kind: slack, url: "https://hooks.slack.example/T0"}
+  - {name: discord, kind: discord, url: "https://discord.example/api/webhooks/1"}
+  - {name: tg, kind: telegram, secret: "123:abc", chat_id: "1"}
+  - {name: teams, kind: teams, url: "https://teams.example/hook"}
+  - {name: push, kind: ntfy, url: "https://ntfy.example/topic"}
+  - {name: am, kind: alertmanager, url: "http://127.0.0.1:9093"}
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(Warnings(r), Strings{kNoSources});
+  struct Expected {
+    core::SinkKind kind;
+    int concurrency;
+    double rate;
+    int burst;
+  };
+  // The published limits of each service (core/sink.h); 0 = no rate limit.
+  const Expected expected[] = {
+      {core::SinkKind::kLog, 1, 0, 1},      {core::SinkKind::kWebhook, 4, 0, 1},
+      {core::SinkKind::kSlack, 1, 1, 1},    {core::SinkKind::kDiscord, 1, 0.5, 5},
+      {core::SinkKind::kTelegram, 1, 1, 1}, {core::SinkKind::kTeams, 1, 2, 4},
+      {core::SinkKind::kNtfy, 1, 0.2, 60},  {core::SinkKind::kAlertmanager, 2, 0, 1},
+  };
+  ASSERT_EQ(r.config.sinks.size(), std::size(expected));
+  for (std::size_t i = 0; i < std::size(expected); ++i) {
+    const core::SinkSpec& sink = r.config.sinks[i];
+    SCOPED_TRACE(sink.name);
+    EXPECT_EQ(sink.kind, expected[i].kind);
+    EXPECT_EQ(sink.concurrency, expected[i].concurrency);
+    EXPECT_EQ(sink.rate, expected[i].rate);
+    EXPECT_EQ(sink.burst, expected[i].burst);
+    EXPECT_EQ(sink.timeout, 10s);
+    EXPECT_EQ(sink.retry_backoff, 1s);
+    EXPECT_EQ(sink.max_backoff, 10min);
+    EXPECT_EQ(sink.max_age, 24h);
+    EXPECT_EQ(sink.message_template, "");  // = core::kDefaultTemplate
+  }
+  // The built-in log sink too.
+  LoadResult none = Load("rules: []\n");
+  ASSERT_EQ(none.config.sinks.size(), 1u);
+  EXPECT_EQ(none.config.sinks[0].concurrency, 1);
+  EXPECT_EQ(none.config.sinks[0].rate, 0);
+  EXPECT_EQ(none.config.sinks[0].burst, 1);
+}
+
+TEST(ConfigTest, SinkDeliverySettingsAreReadExactly) {
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - name: hook
+    kind: webhook
+    url: https://hooks.example/in
+    concurrency: 64
+    rate: 1000
+    burst: 1000
+    timeout: 100ms
+    retry_backoff: 10ms
+    max_backoff: 24h
+    max_age: 30d
+  - name: chat
+    kind: slack
+    url: https://hooks.slack.example/T0
+    template: "{severity}: {title:.80} ({source}) {link}"
+    concurrency: 1
+    rate: 0.25
+    burst: 1
+    timeout: 5m
+    retry_backoff: 1h
+    max_backoff: 1h
+    max_age: 1m
+  - name: am
+    kind: alertmanager
+    url: http://127.0.0.1:9093
+    rate: 30/min
+    retry_backoff: 2s
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(Warnings(r), Strings{kNoSources});
+  ASSERT_EQ(r.config.sinks.size(), 3u);
+  const core::SinkSpec& hook = r.config.sinks[0];
+  EXPECT_EQ(hook.concurrency, 64);
+  EXPECT_EQ(hook.rate, 1000);
+  EXPECT_EQ(hook.burst, 1000);
+  EXPECT_EQ(hook.timeout, 100ms);
+  EXPECT_EQ(hook.retry_backoff, 10ms);
+  EXPECT_EQ(hook.max_backoff, 24h);
+  EXPECT_EQ(hook.max_age, 24h * 30);
+  const core::SinkSpec& chat = r.config.sinks[1];
+  EXPECT_EQ(chat.message_template, "{severity}: {title:.80} ({source}) {link}");
+  EXPECT_EQ(chat.concurrency, 1);
+  EXPECT_EQ(chat.rate, 0.25);
+  EXPECT_EQ(chat.burst, 1);
+  EXPECT_EQ(chat.timeout, 5min);
+  EXPECT_EQ(chat.retry_backoff, 1h);
+  EXPECT_EQ(chat.max_backoff, 1h);
+  EXPECT_EQ(chat.max_age, 1min);
+  // What is not set keeps the kind's default.
+  const core::SinkSpec& am = r.config.sinks[2];
+  EXPECT_EQ(am.concurrency, 2);
+  EXPECT_EQ(am.rate, 0.5);
+  EXPECT_EQ(am.burst, 1);
+  EXPECT_EQ(am.retry_backoff, 2s);
+  EXPECT_EQ(am.max_backoff, 10min);
+}
+
+TEST(ConfigTest, RateIsPerSecondOrACountPerDuration) {
+  auto load_rate = [](const std::string& rate) {
+    return Load(
+        "rules: []\nsinks:\n  - name: hook\n    kind: webhook\n"
+        "    url: https://hooks.example/in\n    rate: \"" +
+        rate + "\"\n");
+  };
+  const std::pair<std::string, double> good[] = {
+      {"2", 2},
+      {"0.5", 0.5},
+      {"1e3", 1000},
+      {"1/s", 1},
+      {"30/min", 0.5},
+      {"30/m", 0.5},
+      {"1/5s", 0.2},
+      {"100/h", 100.0 / 3600},
+      {"1/d", 1.0 / 86400},
+      {"5/250ms", 20},
+      {"1000/s", 1000},
+      {"1.5/1m30s", 1.0 / 60},
+  };
+  for (const auto& [text, per_second] : good) {
+    LoadResult r = load_rate(text);
+    ASSERT_TRUE(r.ok()) << text << ": " << ::testing::PrintToString(Errors(r));
+    ASSERT_EQ(r.config.sinks.size(), 1u);
+    EXPECT_DOUBLE_EQ(r.config.sinks[0].rate, per_second) << text;
+  }
+  const std::string at = "/etc/newsmon/newsmon.yaml:6:11: error: sinks[0].rate: ";
+  const std::string syntax =
+      "' (write requests per second, such as 2 or 0.5, or a count per duration: 30/min, 1/5s, "
+      "100/h)";
+  const std::pair<std::string, std::string> bad[] = {
+      {"0", at + "rate 0 must be more than 0"},
+      {"-1", at + "rate -1 must be more than 0"},
+      {"0/min", at + "rate 0/min (0/s) must be more than 0"},
+      {"1001", at + "rate 1001 is over the 1000/s maximum"},
+      {"1001/s", at + "rate 1001/s is over the 1000/s maximum"},
+      {"61000/min", at + "rate 61000/min (1016.6666666666666/s) is over the 1000/s maximum"},
+      {"fast", at + "invalid rate 'fast" + syntax},
+      {"30 per minute", at + "invalid rate '30 per minute" + syntax},
+      {"30/", at + "invalid rate '30/" + syntax},
+      {"/min", at + "invalid rate '/min" + syntax},
+      {"1/0s", at + "invalid rate '1/0s" + syntax},
+      {"1/week", at + "invalid rate '1/week" + syntax},
+      {"inf", at + "invalid rate 'inf" + syntax},
+      {"nan", at + "invalid rate 'nan" + syntax},
+      {"", at + "invalid rate '" + syntax},
+  };
+  for (const auto& [text, error] : bad) {
+    LoadResult r = load_rate(text);
+    EXPECT_FALSE(r.ok()) << text;
+    EXPECT_EQ(Errors(r), Strings{error}) << text;
+    ASSERT_EQ(r.config.sinks.size(), 1u);
+    EXPECT_EQ(r.config.sinks[0].rate, 0) << text;  // the webhook default is kept
+  }
+}
+
+TEST(ConfigTest, SinkDeliveryValuesOutOfRangeAreErrors) {
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - name: low
+    kind: webhook
+    url: https://hooks.example/in
+    concurrency: 0
+    burst: 0
+    timeout: 99ms
+    retry_backoff: 9ms
+    max_backoff: 5ms
+    max_age: 59s
+  - name: high
+    kind: discord
+    url: https://discord.example/api/webhooks/1
+    concurrency: 65
+    burst: 1001
+    timeout: 5m1s
+    retry_backoff: 61m
+    max_backoff: 25h
+    max_age: 31d
+)");
+  EXPECT_FALSE(r.ok());
+  const std::string at = "/etc/newsmon/newsmon.yaml:";
+  EXPECT_EQ(
+      Errors(r),
+      (Strings{at + "6:18: error: sinks[0].concurrency: concurrency 0 is outside the allowed 1 "
+                    "to 64",
+               at + "7:12: error: sinks[0].burst: burst 0 is outside the allowed 1 to 1000",
+               at + "8:14: error: sinks[0].timeout: timeout 99ms is under the 100ms minimum",
+               at + "9:20: error: sinks[0].retry_backoff: retry_backoff 9ms is under the 10ms "
+                    "minimum",
+               at + "10:18: error: sinks[0].max_backoff: max_backoff 5ms is under the 10ms "
+                    "minimum",
+               at + "11:14: error: sinks[0].max_age: max_age 59s is under the 1m minimum",
+               at + "15:18: error: sinks[1].concurrency: concurrency 65 is outside the allowed 1 "
+                    "to 64",
+               at + "16:12: error: sinks[1].burst: burst 1001 is outside the allowed 1 to 1000",
+               at + "17:14: error: sinks[1].timeout: timeout 5m1s is over the 5m maximum",
+               at + "18:20: error: sinks[1].retry_backoff: retry_backoff 1h1m is over the 1h "
+                    "maximum",
+               at + "19:18: error: sinks[1].max_backoff: max_backoff 1d1h is over the 1d maximum",
+               at + "20:14: error: sinks[1].max_age: max_age 31d is over the 30d maximum"}));
+  // Rejected values leave the kind's defaults in place.
+  ASSERT_EQ(r.config.sinks.size(), 2u);
+  EXPECT_EQ(r.config.sinks[1].concurrency, 1);
+  EXPECT_EQ(r.config.sinks[1].burst, 5);
+  EXPECT_EQ(r.config.sinks[1].timeout, 10s);
+}
+
+TEST(ConfigTest, SinkDeliveryValuesOfTheWrongTypeAreErrors) {
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - name: hook
+    kind: webhook
+    url: https://hooks.example/in
+    concurrency: many
+    rate: [1, 2]
+    burst: 2.5
+    timeout: 10
+    retry_backoff: {a: b}
+    max_age: true
+)");
+  EXPECT_FALSE(r.ok());
+  const std::string at = "/etc/newsmon/newsmon.yaml:";
+  const std::string units = " (write a number and a unit: 90s, 5m, 1h, 1h30m)";
+  EXPECT_EQ(Errors(r),
+            (Strings{at + "6:18: error: sinks[0].concurrency: expected a whole number, got 'many'",
+                     at + "7:11: error: sinks[0].rate: expected a rate, got a list",
+                     at + "8:12: error: sinks[0].burst: expected a whole number, got '2.5'",
+                     at + "9:14: error: sinks[0].timeout: invalid duration '10'" + units,
+                     at + "10:20: error: sinks[0].retry_backoff: expected a duration, got a map",
+                     at + "11:14: error: sinks[0].max_age: invalid duration 'true'" + units}));
+}
+
+TEST(ConfigTest, MaxBackoffMustNotBeShorterThanRetryBackoff) {
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - name: short
+    kind: webhook
+    url: https://hooks.example/in
+    retry_backoff: 5m
+    max_backoff: 1m
+  - name: grows
+    kind: webhook
+    url: https://hooks.example/in
+    retry_backoff: 30m
+  - name: bad-retry
+    kind: webhook
+    url: https://hooks.example/in
+    retry_backoff: 2h
+    max_backoff: 1m
+)");
+  EXPECT_FALSE(r.ok());
+  // An invalid retry_backoff is one error: max_backoff is not compared with the default.
+  EXPECT_EQ(Errors(r),
+            (Strings{"/etc/newsmon/newsmon.yaml:7:18: error: sinks[0].max_backoff: max_backoff "
+                     "1m is shorter than retry_backoff 5m",
+                     "/etc/newsmon/newsmon.yaml:15:20: error: sinks[2].retry_backoff: "
+                     "retry_backoff 2h is over the 1h maximum"}));
+  ASSERT_EQ(r.config.sinks.size(), 3u);
+  // Unset, max_backoff grows to a retry_backoff longer than its default.
+  EXPECT_EQ(r.config.sinks[1].retry_backoff, 30min);
+  EXPECT_EQ(r.config.sinks[1].max_backoff, 30min);
+  EXPECT_EQ(r.config.sinks[2].max_backoff, 1min);
+}
+
+TEST(ConfigTest, TemplatesAreReadForEveryChatKind) {
+  LoadResult r = Load(R"yaml(rules: []
+sinks:
+  - name: slack
+    kind: slack
+    url: https://hooks.slack.example/T0
+    template: "*{rule}* {title} <{link}>"
+  - name: discord
+    kind: discord
+    url: https://discord.example/api/webhooks/1
+    template: "{{{severity}}} {title:.80}"
+  - name: tg
+    kind: telegram
+    secret: "123:abc"
+    chat_id: "1"
+    template: |
+      {title}
+      {summary:.200}
+      {link}
+  - name: teams
+    kind: teams
+    url: https://teams.example/hook
+    template: "{source}: {title} ({published}, {author}, {categories}, {id}, {delivery_id})"
+  - name: push
+    kind: ntfy
+    url: https://ntfy.example/topic
+    template: "Cost: $$5 {title}"
+)yaml");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(Warnings(r), Strings{kNoSources});
+  ASSERT_EQ(r.config.sinks.size(), 5u);
+  EXPECT_EQ(r.config.sinks[0].message_template, "*{rule}* {title} <{link}>");
+  EXPECT_EQ(r.config.sinks[1].message_template, "{{{severity}}} {title:.80}");
+  EXPECT_EQ(r.config.sinks[2].message_template, "{title}\n{summary:.200}\n{link}\n");
+  EXPECT_EQ(r.config.sinks[3].message_template,
+            "{source}: {title} ({published}, {author}, {categories}, {id}, {delivery_id})");
+  EXPECT_EQ(r.config.sinks[4].message_template, "Cost: $5 {title}");  // "$$" is a "$"
+}
+
+TEST(ConfigTest, BadTemplatesAreErrorsAtTheirLine) {
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - name: typo
+    kind: slack
+    url: https://hooks.slack.example/T0
+    template: "{rule}: {titel}"
+  - name: open
+    kind: discord
+    url: https://discord.example/api/webhooks/1
+    template: "{rule}: {title"
+  - name: close
+    kind: teams
+    url: https://teams.example/hook
+    template: "{rule}: title}"
+  - name: positional
+    kind: ntfy
+    url: https://ntfy.example/topic
+    template: "{} {0}"
+  - name: spec
+    kind: slack
+    url: https://hooks.slack.example/T0
+    template: "{title:zz}"
+  - name: empty
+    kind: slack
+    url: https://hooks.slack.example/T0
+    template: ""
+  - name: block
+    kind: telegram
+    secret: "123:abc"
+    chat_id: "1"
+    template: |
+      {title}
+      {body}
+  - name: far
+    kind: slack
+    url: https://hooks.slack.example/T0
+    template: "{xyzzy}"
+)");
+  EXPECT_FALSE(r.ok());
+  const std::string at = "/etc/newsmon/newsmon.yaml:";
+  const std::string fields =
+      " (fields: rule, severity, source, title, link, summary, author, published, categories, "
+      "id, delivery_id)";
+  EXPECT_EQ(Errors(r),
+            (Strings{at + "6:15: error: sinks[0].template: unknown field 'titel' in the message "
+                          "template (did you mean 'title'?)",
+                     at +
+                         "10:15: error: sinks[1].template: invalid message template: missing '}' "
+                         "in format string" +
+                         fields,
+                     at +
+                         "14:15: error: sinks[2].template: invalid message template: unmatched "
+                         "'}' in format string" +
+                         fields,
+                     at + "18:15: error: sinks[3].template: fields have names: write one such as "
+                          "{title}, not {}",
+                     at +
+                         "22:15: error: sinks[4].template: invalid message template: invalid "
+                         "type specifier" +
+                         fields,
+                     at + "26:15: error: sinks[5].template: must not be empty (leave 'template' "
+                          "out for the default, \"{rule}: {title} — {link}\")",
+                     at +
+                         "31:15: error: sinks[6].template: unknown field 'body' in the message "
+                         "template" +
+                         fields,
+                     at +
+                         "37:15: error: sinks[7].template: unknown field 'xyzzy' in the message "
+                         "template" +
+                         fields}));
+  for (const auto& sink : r.config.sinks) EXPECT_EQ(sink.message_template, "") << sink.name;
+}
+
+TEST(ConfigTest, TemplateAndDeliveryKeysOnKindsThatDoNotUseThem) {
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - name: hook
+    kind: webhook
+    url: https://hooks.example/in
+    template: "{title}"
+  - name: am
+    kind: alertmanager
+    url: http://127.0.0.1:9093
+    template: "{title"
+  - name: log
+    kind: log
+    template: "{title}"
+    concurrency: 2
+    rate: 1
+    burst: 2
+    timeout: 1s
+    retry_backoff: 1s
+    max_backoff: 1m
+    max_age: 1h
+)");
+  EXPECT_FALSE(r.ok());
+  const std::string at = "/etc/newsmon/newsmon.yaml:";
+  // One error per key: a template a kind does not use is not checked as well.
+  Strings expected = {
+      at + "6:5: error: sinks[0].template: not used by sinks of kind webhook",
+      at + "10:5: error: sinks[1].template: not used by sinks of kind alertmanager"};
+  int line = 13;
+  for (std::string key : {"template", "concurrency", "rate", "burst", "timeout", "retry_backoff",
+                          "max_backoff", "max_age"}) {
+    expected.push_back(at + std::to_string(line++) + ":5: error: sinks[2]." + key +
+                       ": not used by sinks of kind log");
+  }
+  EXPECT_EQ(Errors(r), expected);
+  ASSERT_EQ(r.config.sinks.size(), 3u);
+  EXPECT_EQ(r.config.sinks[0].message_template, "");
+  EXPECT_EQ(r.config.sinks[2].concurrency, 1);
+}
+
+TEST(ConfigTest, MisspeltSinkKeysSuggestTheirNames) {
+  LoadResult r = Load(R"(rules: []
+sinks:
+  - name: chat
+    kind: slack
+    url: https://hooks.slack.example/T0
+    templte: "{title}"
+    concurency: 2
+    retry_backof: 1s
+    max_ages: 1h
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r),
+            (Strings{"/etc/newsmon/newsmon.yaml:6:5: error: sinks[0].templte: unknown key "
+                     "'templte' (did you mean 'template'?)",
+                     "/etc/newsmon/newsmon.yaml:7:5: error: sinks[0].concurency: unknown key "
+                     "'concurency' (did you mean 'concurrency'?)",
+                     "/etc/newsmon/newsmon.yaml:8:5: error: sinks[0].retry_backof: unknown key "
+                     "'retry_backof' (did you mean 'retry_backoff'?)",
+                     "/etc/newsmon/newsmon.yaml:9:5: error: sinks[0].max_ages: unknown key "
+                     "'max_ages' (did you mean 'max_age'?)"}));
+}
+
+// --- Backfill, item age and the store ----------------------------------------------------
+
+TEST(ConfigTest, BackfillAndMaxItemAgeDefaultToOffAndSevenDays) {
+  LoadResult r = Load("rules: []\nsources:\n  - name: a\n    url: https://a.example/\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  ASSERT_EQ(r.config.sources.size(), 1u);
+  EXPECT_FALSE(r.config.sources[0].backfill);
+  EXPECT_EQ(r.config.sources[0].max_item_age, 24h * 7);
+}
+
+TEST(ConfigTest, BackfillAndMaxItemAgeAreInheritedAndTheSourceWins) {
+  TempDir dir;
+  dir.Write("sources.d/more.yaml", R"(sources:
+  - name: included
+    url: https://c.example/
+  - name: included-own
+    url: https://d.example/
+    backfill: false
+    max_item_age: 1h
+)");
+  path main = dir.Write("newsmon.yaml", R"(rules: []
+include: sources.d/*.yaml
+defaults:
+  backfill: true
+  max_item_age: 2d
+sources:
+  - name: inherits
+    url: https://a.example/
+  - name: overrides
+    url: https://b.example/
+    backfill: false
+    max_item_age: 3650d
+)");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_TRUE(r.diagnostics.empty());
+  ASSERT_EQ(r.config.sources.size(), 4u);
+  EXPECT_TRUE(r.config.sources[0].backfill);
+  EXPECT_EQ(r.config.sources[0].max_item_age, 48h);
+  EXPECT_FALSE(r.config.sources[1].backfill);
+  EXPECT_EQ(r.config.sources[1].max_item_age, 24h * 3650);
+  EXPECT_TRUE(r.config.sources[2].backfill);
+  EXPECT_EQ(r.config.sources[2].max_item_age, 48h);
+  EXPECT_FALSE(r.config.sources[3].backfill);
+  EXPECT_EQ(r.config.sources[3].max_item_age, 1h);
+}
+
+TEST(ConfigTest, BadBackfillAndMaxItemAgeAreErrors) {
+  LoadResult r = Load(R"(rules: []
+defaults:
+  backfill: yes
+  max_item_age: 59m
+sources:
+  - name: a
+    url: https://a.example/
+    backfill: [true]
+    max_item_age: 0s
+  - name: b
+    url: https://b.example/
+    max_item_age: 0
+  - name: c
+    url: https://c.example/
+    max_item_age: {days: 7}
+    max_item_ago: 7d
+)");
+  EXPECT_FALSE(r.ok());
+  const std::string at = "/etc/newsmon/newsmon.yaml:";
+  const std::string hint = " minimum (for no age limit, write a long one such as 3650d)";
+  EXPECT_EQ(
+      Errors(r),
+      (Strings{at + "3:13: error: defaults.backfill: expected true or false, got 'yes'",
+               at + "4:17: error: defaults.max_item_age: max_item_age 59m is under the 1h" + hint,
+               at + "8:15: error: sources[0].backfill: expected true or false, got a list",
+               at + "9:19: error: sources[0].max_item_age: max_item_age 0s is under the 1h" + hint,
+               at + "12:19: error: sources[1].max_item_age: invalid duration '0' (write a "
+                    "number and a unit: 90s, 5m, 1h, 1h30m)",
+               at + "16:5: error: sources[2].max_item_ago: unknown key 'max_item_ago' (did "
+                    "you mean 'max_item_age'?)",
+               at + "15:19: error: sources[2].max_item_age: expected a duration, got a "
+                    "map"}));
+}
+
+TEST(ConfigTest, StoreSettingsDefaultWhenUnset) {
+  LoadResult r = Load("rules: []\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(r.config.store.seen_retention, 24h * 90);
+  EXPECT_EQ(r.config.store.history_limit, 10000u);
+  LoadResult empty = Load("rules: []\nstore: {}\n");
+  ASSERT_TRUE(empty.ok()) << ::testing::PrintToString(Errors(empty));
+  EXPECT_EQ(empty.config.store.seen_retention, 24h * 90);
+  EXPECT_EQ(empty.config.store.history_limit, 10000u);
+}
+
+TEST(ConfigTest, StoreSettingsAreRead) {
+  LoadResult r = Load("rules: []\nstore:\n  seen_retention: 1d\n  history_limit: 100\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(Warnings(r), Strings{kNoSources});
+  EXPECT_EQ(r.config.store.seen_retention, 24h);
+  EXPECT_EQ(r.config.store.history_limit, 100u);
+  LoadResult high = Load("rules: []\nstore:\n  seen_retention: 3650d\n  history_limit: 1000000\n");
+  ASSERT_TRUE(high.ok()) << ::testing::PrintToString(Errors(high));
+  EXPECT_EQ(high.config.store.seen_retention, 24h * 3650);
+  EXPECT_EQ(high.config.store.history_limit, 1000000u);
+  LoadResult partial = Load("rules: []\nstore:\n  history_limit: 500\n");
+  ASSERT_TRUE(partial.ok()) << ::testing::PrintToString(Errors(partial));
+  EXPECT_EQ(partial.config.store.seen_retention, 24h * 90);
+  EXPECT_EQ(partial.config.store.history_limit, 500u);
+}
+
+TEST(ConfigTest, BadStoreSettingsAreErrors) {
+  LoadResult r = Load(R"(rules: []
+store:
+  seen_retention: 23h59m
+  history_limit: 99
+  histroy_limit: 5
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), (Strings{"/etc/newsmon/newsmon.yaml:5:3: error: store.histroy_limit: "
+                                "unknown key 'histroy_limit' (did you mean 'history_limit'?)",
+                                "/etc/newsmon/newsmon.yaml:3:19: error: store.seen_retention: "
+                                "seen_retention 23h59m is under the 1d minimum",
+                                "/etc/newsmon/newsmon.yaml:4:18: error: store.history_limit: "
+                                "history_limit 99 is outside the allowed 100 to 1000000"}));
+  EXPECT_EQ(r.config.store.seen_retention, 24h * 90);
+  EXPECT_EQ(r.config.store.history_limit, 10000u);
+  LoadResult high = Load("rules: []\nstore:\n  history_limit: 1000001\n");
+  EXPECT_EQ(Errors(high), Strings{"/etc/newsmon/newsmon.yaml:3:18: error: store.history_limit: "
+                                  "history_limit 1000001 is outside the allowed 100 to 1000000"});
+  LoadResult words = Load("rules: []\nstore:\n  seen_retention: forever\n  history_limit: 1e4\n");
+  EXPECT_EQ(Errors(words),
+            (Strings{"/etc/newsmon/newsmon.yaml:3:19: error: store.seen_retention: invalid "
+                     "duration 'forever' (write a number and a unit: 90s, 5m, 1h, 1h30m)",
+                     "/etc/newsmon/newsmon.yaml:4:18: error: store.history_limit: expected a "
+                     "whole number, got '1e4'"}));
+  LoadResult list = Load("rules: []\nstore: [90d]\n");
+  EXPECT_EQ(Errors(list), Strings{"/etc/newsmon/newsmon.yaml:2:8: error: store: expected a map "
+                                  "of keys, got a list"});
+  LoadResult misspelt = Load("rules: []\nstroe:\n  history_limit: 100\n");
+  EXPECT_EQ(Errors(misspelt), Strings{"/etc/newsmon/newsmon.yaml:2:1: error: stroe: unknown key "
+                                      "'stroe' (did you mean 'store'?)"});
 }
 
 }  // namespace
