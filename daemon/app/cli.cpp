@@ -7,6 +7,7 @@
 
 #include "daemon/app/fetch.h"
 #include "daemon/app/logging.h"
+#include "daemon/app/outbox_cli.h"
 #include "daemon/app/rules_cli.h"
 #include "daemon/app/run.h"
 #include "daemon/config/config.h"
@@ -205,6 +206,48 @@ int Main(int argc, char** argv) {
       "Prints each error and each failing example with file:line; exit 0 when all pass, 2 "
       "otherwise.");
 
+  std::string sink_name;
+  CLI::App* sink = app.add_subcommand("sink", "Try a configured sink");
+  sink->require_subcommand(1);
+  CLI::App* sink_test = sink->add_subcommand(
+      "test", "Send a clearly marked test alert to one sink and print its answer");
+  add_config(sink_test);
+  sink_test->add_option("name", sink_name, "The sink's name in the config")->required();
+  sink_test->footer(
+      "Examples:\n"
+      "  newsmon sink test --config /etc/newsmon/newsmon.yaml team-slack\n"
+      "Exit 0 when the sink accepted the alert, 1 when it did not, 2 on a bad config or "
+      "name.");
+
+  OutboxRequest outbox_request;
+  CLI::App* outbox = app.add_subcommand("outbox", "Pending and dead-lettered alerts");
+  outbox->require_subcommand(1);
+  CLI::App* outbox_list =
+      outbox->add_subcommand("list", "List pending alerts (or dead letters with --dead)");
+  add_config(outbox_list);
+  outbox_list->add_flag("--dead", outbox_request.dead, "List dead letters instead");
+  outbox_list->add_option("--sink", outbox_request.sink, "Only this sink's alerts");
+  outbox_list->add_flag("--json", outbox_request.json,
+                        "One JSON object per alert and line: id, delivery_id, sink, source, "
+                        "title, link, created, attempts, and next_attempt/last_status/"
+                        "last_error (pending) or failed/status/reason (dead)");
+  outbox_list->footer(
+      "Examples:\n"
+      "  newsmon outbox list\n"
+      "  newsmon outbox list --dead --sink team-slack\n"
+      "Reads the state database under the config's state_dir; safe while the daemon runs.");
+  CLI::App* outbox_retry = outbox->add_subcommand(
+      "retry", "Put dead letters back in the queue (and re-enable a sink a 410 disabled)");
+  add_config(outbox_retry);
+  outbox_retry->add_option("ids", outbox_request.ids, "Dead-letter ids (from outbox list --dead)");
+  outbox_retry->add_flag("--dead", outbox_request.dead, "Every dead letter");
+  outbox_retry->add_option("--sink", outbox_request.sink, "With --dead: only this sink's");
+  outbox_retry->footer(
+      "Examples:\n"
+      "  newsmon outbox retry 12 13\n"
+      "  newsmon outbox retry --dead --sink team-slack\n"
+      "The running daemon picks them up within a second, under their original delivery ids.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -213,6 +256,12 @@ int Main(int argc, char** argv) {
   }
 
   if (run->parsed()) return Run(options);
+  if (sink_test->parsed()) return SinkTest(options.config_file, sink_name, std::cout, std::cerr);
+  if (outbox->parsed()) {
+    outbox_request.config_file = options.config_file;
+    return outbox_list->parsed() ? OutboxList(outbox_request, std::cout, std::cerr)
+                                 : OutboxRetry(outbox_request, std::cout, std::cerr);
+  }
   if (rules->parsed()) {
     if (!rules_request.config_file && rules_request.rule_globs.empty()) {
       rules_request.config_file = kDefaultConfig;

@@ -16,6 +16,7 @@
 
 #include "daemon/fetch/fetch.h"
 #include "daemon/parse/parse.h"
+#include "daemon/pipeline/store_worker.h"
 #include "daemon/rules/rules.h"
 #include "daemon/schedule/scheduler.h"
 
@@ -32,6 +33,61 @@ std::string_view OutcomeName(core::PollOutcome outcome) {
 // Item ids seen in a source's previous poll, as hashes: 8 bytes per item, so tens of
 // thousands of sources fit in a few megabytes. (The store keeps the durable record.)
 using SeenIds = std::vector<std::size_t>;
+
+// What parsing a poll's body hands back to the loop.
+struct Parsed {
+  SeenIds seen;                        // the feed's item ids, sorted
+  std::vector<store::PollItem> items;  // with a store: the whole feed, alerts on new matches
+  // With a store: the matched new items, with their indices into `items`.
+  std::vector<std::pair<std::size_t, MatchedItem>> matched;
+};
+
+// One alert per sink some matched rule notifies (a rule without `notify` notifies every
+// sink), each listing the rules that notify that sink.
+std::vector<core::Alert> BuildAlerts(const core::Item& item,
+                                     const std::vector<core::Match>& matches,
+                                     const rules::RuleSet& rules, const core::Source& source,
+                                     const std::vector<std::string>& sinks,
+                                     core::WallTime first_seen) {
+  std::string scratch;
+  rules::FieldTexts texts = rules::TextsOf(item, scratch);
+  std::vector<core::RuleHit> hits;
+  std::vector<const core::RuleSpec*> specs;
+  for (const auto& match : matches) {
+    const core::RuleSpec* spec = rules.Find(match.rule);
+    std::string_view text = texts[static_cast<std::size_t>(match.field)];
+    std::size_t begin = std::min(match.begin, text.size());
+    std::size_t end = std::clamp(match.end, begin, text.size());
+    hits.push_back({.rule = match.rule,
+                    .severity = spec ? spec->severity : core::RuleSeverity::kWarning,
+                    .labels = spec ? spec->labels : decltype(spec->labels){},
+                    .field = match.field,
+                    .begin = begin,
+                    .end = end,
+                    .text = std::string(text.substr(begin, end - begin))});
+    specs.push_back(spec);
+  }
+  std::vector<core::Alert> alerts;
+  for (const auto& sink : sinks) {
+    core::Alert alert;
+    for (std::size_t i = 0; i < hits.size(); ++i) {
+      const auto* spec = specs[i];
+      if (spec && !spec->notify.empty() &&
+          std::find(spec->notify.begin(), spec->notify.end(), sink) == spec->notify.end()) {
+        continue;
+      }
+      alert.rules.push_back(hits[i]);
+    }
+    if (alert.rules.empty()) continue;
+    alert.sink = sink;
+    alert.source = source.name;
+    alert.source_url = source.url;
+    alert.item = item;
+    alert.first_seen = first_seen;
+    alerts.push_back(std::move(alert));
+  }
+  return alerts;
+}
 
 }  // namespace
 
@@ -60,6 +116,7 @@ struct PollLoop::Impl : std::enable_shared_from_this<Impl> {
   std::optional<asio::thread_pool> workers;
   std::function<void(const PollEvent&)> observer;
   bool stopping = false;
+  std::size_t running = 0;  // Run coroutines not yet returned
 
   Impl(asio::any_io_executor e, net::HttpClient& c, const core::Clock& k,
        std::shared_ptr<const rules::RuleSet> r, spdlog::logger& l, PollLoopOptions o)
@@ -82,12 +139,13 @@ struct PollLoop::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> Run(Slot& slot);
   asio::awaitable<PollEvent> Poll(Slot& slot);
   void Parse(Slot& slot, fetch::FetchResult& fetched, PollEvent& event,
-             schedule::PollReport& report);
+             schedule::PollReport& report, Parsed& out);
   asio::awaitable<void> ParseAsync(Slot& slot, fetch::FetchResult& fetched, PollEvent& event,
-                                   schedule::PollReport& report) {
-    Parse(slot, fetched, event, report);
+                                   schedule::PollReport& report, Parsed& out) {
+    Parse(slot, fetched, event, report, out);
     co_return;
   }
+  asio::awaitable<void> Commit(Slot& slot, PollEvent& event, Parsed& parsed);
   void Report(const PollEvent& event);
   // Starts the queued sources a finished (or abandoned) poll released.
   void Wake(const std::vector<schedule::SourceId>& released) {
@@ -121,6 +179,7 @@ asio::awaitable<void> PollLoop::Impl::Run(Slot& slot) {
   // to whoever waits next); out of the queue, it cannot be handed one later.
   if (slot.released) Wake(scheduler.Abandon(slot.id));
   scheduler.Remove(slot.id);
+  --running;
 }
 
 asio::awaitable<PollEvent> PollLoop::Impl::Poll(Slot& slot) {
@@ -151,25 +210,72 @@ asio::awaitable<PollEvent> PollLoop::Impl::Poll(Slot& slot) {
       break;
     }
   }
+  Parsed parsed;
   if (fetched.outcome == core::PollOutcome::kOk) {
     if (workers) {
       // Parse on a worker thread; this coroutine resumes on the loop's thread after it.
       // (Posting with use_awaitable alone would resume on the loop's thread at once.)
-      co_await asio::co_spawn(workers->get_executor(), ParseAsync(slot, fetched, event, report),
+      co_await asio::co_spawn(workers->get_executor(),
+                              ParseAsync(slot, fetched, event, report, parsed),
                               asio::use_awaitable);
     } else {
-      Parse(slot, fetched, event, report);
+      Parse(slot, fetched, event, report, parsed);
     }
   }
   Wake(scheduler.Finish(slot.id, report));
   event.next_poll = scheduler.NextPoll(slot.id);
+  if (options.store) {
+    co_await Commit(slot, event, parsed);
+  } else if (event.outcome == core::PollOutcome::kOk) {
+    slot.seen = std::move(parsed.seen);
+    slot.polled = true;
+  }
   co_return event;
 }
 
-// Runs on a worker thread: touches only `slot.seen` (this source is not polled twice at
-// once) and its arguments.
+// Records the poll in the store; only once it is committed does the loop consider the
+// feed's items seen (a failed commit leaves them new for the next poll).
+asio::awaitable<void> PollLoop::Impl::Commit(Slot& slot, PollEvent& event, Parsed& parsed) {
+  bool ok = event.outcome == core::PollOutcome::kOk;
+  store::PollCommit commit{.source = slot.source.name,
+                           .state = scheduler.State(slot.id),
+                           .now = event.started,
+                           .ok = ok,
+                           .items = std::move(parsed.items),
+                           .backfill = slot.source.backfill,
+                           .oldest_alertable = event.started - slot.source.max_item_age};
+  store::CommitResult result;
+  try {
+    auto op = options.store->Commit(std::move(commit));
+    result = co_await std::move(op);
+  } catch (const std::exception& e) {
+    event.store_error = e.what();
+    co_return;
+  }
+  if (!ok) co_return;
+  slot.seen = std::move(parsed.seen);
+  slot.polled = true;
+  event.new_items = result.new_items;
+  event.alerts_queued = result.alerts_queued;
+  event.alert_sinks = std::move(result.sinks);
+  event.suppressed = result.suppressed;
+  // Report as matches only the items alerted on: news to the store (after a restart the
+  // whole feed is new to the loop, not to the store), and not held back as the store did
+  // (first sight without backfill, too old).
+  if (result.first_sight && !slot.source.backfill) co_return;
+  for (auto& [index, matched] : parsed.matched) {
+    const auto& published = matched.item.published;
+    if (std::binary_search(result.fresh.begin(), result.fresh.end(), index) &&
+        !(published && *published < event.started - slot.source.max_item_age)) {
+      event.matched.push_back(std::move(matched));
+    }
+  }
+}
+
+// Runs on a worker thread: reads only `slot` (this source is not polled twice at once) and
+// writes only its arguments.
 void PollLoop::Impl::Parse(Slot& slot, fetch::FetchResult& fetched, PollEvent& event,
-                           schedule::PollReport& report) {
+                           schedule::PollReport& report, Parsed& out) {
   parse::Options parse_options{.kind = slot.source.kind,
                                .url = fetched.url,
                                .content_type = fetched.content_type,
@@ -183,34 +289,45 @@ void PollLoop::Impl::Parse(Slot& slot, fetch::FetchResult& fetched, PollEvent& e
     event.error = report.error = fetched.url + ": " + parsed.error;
     return;
   }
-  const core::Feed& feed = *parsed.feed;
+  core::Feed& feed = *parsed.feed;
   event.items = feed.items.size();
   if (feed.ttl) report.feed_ttl = std::chrono::duration_cast<milliseconds>(*feed.ttl);
 
-  SeenIds now_seen;
-  now_seen.reserve(feed.items.size());
+  out.seen.reserve(feed.items.size());
   std::hash<std::string> hash;
-  for (const auto& item : feed.items) now_seen.push_back(hash(item.id));
-  std::sort(now_seen.begin(), now_seen.end());
-  for (const auto& item : feed.items) {
-    if (std::binary_search(slot.seen.begin(), slot.seen.end(), hash(item.id))) continue;
-    ++event.new_items;
-    if (!rules) continue;
-    auto matches = rules->Match(item, slot.source.name);
-    if (!matches.empty()) event.matched.push_back({item, std::move(matches)});
+  for (const auto& item : feed.items) out.seen.push_back(hash(item.id));
+  std::sort(out.seen.begin(), out.seen.end());
+  const bool keep = options.store != nullptr;
+  if (keep) out.items.reserve(feed.items.size());
+  for (auto& item : feed.items) {
+    std::vector<core::Match> matches;
+    if (!std::binary_search(slot.seen.begin(), slot.seen.end(), hash(item.id))) {
+      ++event.new_items;
+      if (rules) matches = rules->Match(item, slot.source.name);
+    }
+    if (!keep) {
+      if (!matches.empty()) event.matched.push_back({item, std::move(matches)});
+      continue;
+    }
+    store::PollItem entry;
+    if (!matches.empty()) {
+      entry.alerts = BuildAlerts(item, matches, *rules, slot.source, options.sinks, event.started);
+      out.matched.emplace_back(out.items.size(), MatchedItem{item, std::move(matches)});
+    }
+    entry.item = std::move(item);
+    out.items.push_back(std::move(entry));
   }
   // The first poll's items are all "new" to this run; the adaptive interval counts only
   // items that appeared between polls.
   report.new_items = slot.polled ? event.new_items : 0;
-  slot.polled = true;
-  slot.seen = std::move(now_seen);
 }
 
 void PollLoop::Impl::Report(const PollEvent& event) {
   if (event.outcome == core::PollOutcome::kOk || event.outcome == core::PollOutcome::kNotModified) {
     log.debug(
-        "source {}: {} in {} ms, {} items, {} new, next poll in {} s", event.source,
-        OutcomeName(event.outcome), event.duration.count(), event.items, event.new_items,
+        "source {}: {} in {} ms, {} items, {} new, {} alerts queued, next poll in {} s",
+        event.source, OutcomeName(event.outcome), event.duration.count(), event.items,
+        event.new_items, event.alerts_queued,
         std::chrono::duration_cast<std::chrono::seconds>(event.next_poll - clock.Now()).count());
   } else {
     const auto& state = scheduler.State(by_name.at(event.source)->id);
@@ -218,6 +335,16 @@ void PollLoop::Impl::Report(const PollEvent& event) {
         "source {}: {}: {} ({} failures in a row, next poll in {} s)", event.source,
         OutcomeName(event.outcome), event.error, state.consecutive_failures,
         std::chrono::duration_cast<std::chrono::seconds>(event.next_poll - clock.Now()).count());
+  }
+  if (!event.store_error.empty()) {
+    log.error("source {}: the poll was not recorded: {} (its items stay new until a poll is)",
+              event.source, event.store_error);
+  }
+  if (event.suppressed > 0) {
+    log.info(
+        "source {}: {} new matching items not alerted (first poll of the source without "
+        "backfill, or published more than max_item_age ago)",
+        event.source, event.suppressed);
   }
   for (const auto& m : event.matched) {
     std::string names;
@@ -250,7 +377,9 @@ void PollLoop::Add(const core::Source& source, core::SourceState state) {
 
 void PollLoop::Start() {
   for (auto& slot : impl_->slots) {
-    if (slot) asio::co_spawn(impl_->executor, impl_->Run(*slot), asio::detached);
+    if (!slot) continue;
+    ++impl_->running;  // from the co_spawn, so a loop stopped before it runs is not Stopped()
+    asio::co_spawn(impl_->executor, impl_->Run(*slot), asio::detached);
   }
 }
 
@@ -271,5 +400,7 @@ const core::SourceState* PollLoop::State(const std::string& source) const {
 }
 
 std::size_t PollLoop::InFlight() const { return impl_->scheduler.InFlight(); }
+
+bool PollLoop::Stopped() const { return impl_->stopping && impl_->running == 0; }
 
 }  // namespace newsmon::pipeline

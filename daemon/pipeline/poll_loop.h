@@ -1,8 +1,10 @@
 // The poll loop: one timer per source on the io_context; when it fires, schedule decides
 // whether the poll may start (per-host and global limits), fetch gets the source, parse reads
 // it (on the worker pool), rules match its new items, and schedule sets the next poll from
-// the outcome. Each finished poll is reported as a PollEvent, which is logged and handed to
-// the observer (the store and the sinks in the delivery stage; tests).
+// the outcome. With a store, the poll is then committed: its items marked seen and the
+// alerts for its new matches queued in the outbox, in one transaction. Each finished poll
+// is reported as a PollEvent, which is logged and handed to the observer (the delivery
+// loop's wake-up, tests).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -31,6 +33,8 @@ class RuleSet;
 
 namespace newsmon::pipeline {
 
+class StoreWorker;
+
 struct MatchedItem {
   core::Item item;
   std::vector<core::Match> matches;  // one per rule, in rule order
@@ -41,13 +45,22 @@ struct PollEvent {
   std::string source;
   std::string url;
   core::PollOutcome outcome = core::PollOutcome::kOk;
-  std::string error;          // failures: the reason, naming the URL
-  int status = 0;             // HTTP status, 0 when none
-  std::size_t items = 0;      // items in the feed (ok only)
-  std::size_t new_items = 0;  // items not in the previous poll's feed (all, on the first)
-  std::size_t warnings = 0;   // parse warnings
+  std::string error;      // failures: the reason, naming the URL
+  int status = 0;         // HTTP status, 0 when none
+  std::size_t items = 0;  // items in the feed (ok only)
+  // Items not in the previous poll's feed (all, on the first); with a store, items the
+  // store had never seen.
+  std::size_t new_items = 0;
+  std::size_t warnings = 0;  // parse warnings
   std::uint64_t wire_bytes = 0;
-  std::vector<MatchedItem> matched;       // new items some rule matched
+  std::vector<MatchedItem> matched;  // new items some rule matched
+  // With a store: alerts queued in the outbox, the sinks they are for, and new matched
+  // items not alerted (first sight of the source without backfill, or older than
+  // max_item_age). store_error: the commit failed (nothing of this poll was recorded).
+  std::size_t alerts_queued = 0;
+  std::vector<std::string> alert_sinks;
+  std::size_t suppressed = 0;
+  std::string store_error;
   std::chrono::milliseconds duration{0};  // fetch time (parse excluded)
   core::WallTime started;
   core::WallTime next_poll;
@@ -57,6 +70,9 @@ struct PollLoopOptions {
   core::PollLimits limits;
   int parse_threads = 1;   // worker threads for parse and match; 0 = on the loop's thread
   std::uint64_t seed = 0;  // jitter; 0 = from the clock
+  // Durable state; nullptr = none (tests, dry runs): matches are only reported.
+  StoreWorker* store = nullptr;
+  std::vector<std::string> sinks;  // every sink's name: where alerts of rules without notify go
 };
 
 class PollLoop {
@@ -73,8 +89,12 @@ class PollLoop {
   void Add(const core::Source& source, core::SourceState state = {});
   // Arms every source's first poll.
   void Start();
-  // No new polls; waiting timers are cancelled. Polls in flight finish within their timeout.
+  // No new polls; waiting timers are cancelled. Polls in flight finish within their timeout
+  // (and are committed); Stopped() then holds.
   void Stop();
+  // Stop was called and every source's coroutine has returned: the store and the client may
+  // go.
+  bool Stopped() const;
 
   // Called on the loop's thread after every poll.
   void OnPoll(std::function<void(const PollEvent&)> observer);

@@ -221,7 +221,9 @@ TEST(CliTest, LogLevelFlagOverridesTheConfig) {
       << daemon.err();
 }
 
-// The daemon polls a feed (served by this test on 127.0.0.1) and logs the match.
+// The daemon polls a feed (served by this test on 127.0.0.1), logs the match and delivers
+// it to the default log sink; the outbox is empty afterwards, and a restart does not alert
+// again.
 TEST(CliTest, RunPollsTheSourcesAndLogsMatches) {
   test::TestHttpServer server;
   server.Handle("/feed.xml",
@@ -241,11 +243,12 @@ TEST(CliTest, RunPollsTheSourcesAndLogsMatches) {
                               server.Url("/feed.xml") +
                               "\n"
                               "    interval: 10s\n"
+                              "    backfill: true\n"
                               "    allow_private_networks: [127.0.0.1/32]\n");
   Child daemon({kBinary, "run", "--config", config.string()});
   // The first poll comes within the interval (spread with jitter).
   ASSERT_TRUE(daemon.WaitForOutput(
-      [](const std::string&, const std::string& err) { return Contains(err, "match ["); }, 30s))
+      [](const std::string&, const std::string& err) { return Contains(err, "alert ["); }, 30s))
       << daemon.err();
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(10s), 0);
@@ -253,7 +256,55 @@ TEST(CliTest, RunPollsTheSourcesAndLogsMatches) {
                        "match [corridor] source steppe: Astana hosts the Middle Corridor summit — "
                        "https://news.example.kz/1"))
       << daemon.err();
+  EXPECT_TRUE(Contains(daemon.err(),
+                       "alert [corridor] (warning) source steppe: Astana hosts the Middle "
+                       "Corridor summit — https://news.example.kz/1 (delivery nm_"))
+      << daemon.err();
   EXPECT_FALSE(Contains(daemon.err(), "Weather"));
+
+  auto pending = RunProcess({kBinary, "outbox", "list", "--config", config.string()});
+  EXPECT_EQ(pending.exit_code, 0) << pending.err;
+  EXPECT_EQ(pending.out, "0 pending\n");
+
+  // A restart polls again (when the first run's next poll is due) and finds nothing new.
+  Child again({kBinary, "run", "--config", config.string(), "--log-level", "debug"});
+  ASSERT_TRUE(again.WaitForOutput(
+      [](const std::string&, const std::string& err) { return Contains(err, "next poll in"); },
+      30s))
+      << again.err();
+  again.Signal(SIGTERM);
+  EXPECT_EQ(again.Wait(10s), 0);
+  EXPECT_TRUE(Contains(again.err(), "source steppe: ok in")) << again.err();
+  EXPECT_TRUE(Contains(again.err(), "2 items, 0 new, 0 alerts queued")) << again.err();
+  EXPECT_FALSE(Contains(again.err(), "alert [")) << again.err();
+}
+
+// A state database that is not one stops the daemon with exit 1, naming the file, and
+// leaves the file as it was.
+TEST(CliTest, RunRefusesADamagedStateDatabase) {
+  TempDir dir;
+  auto db = dir.Write("state/newsmon.db", std::string(8192, 'x'));
+  auto config = dir.Write("newsmon.yaml", "state_dir: state\n");
+  auto result = RunProcess({kBinary, "run", "--config", config.string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(Contains(result.err, "state database " + db.string())) << result.err;
+  EXPECT_TRUE(Contains(result.err, "move it aside")) << result.err;
+  EXPECT_EQ(std::filesystem::file_size(db), 8192U);
+}
+
+// `sink test` on a log sink logs a marked test alert; an unknown sink is a usage error.
+TEST(CliTest, SinkTestOnTheLogSink) {
+  TempDir dir;
+  auto config = dir.Write("newsmon.yaml", "state_dir: state\n");
+  auto result = RunProcess({kBinary, "sink", "test", "--config", config.string(), "log"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(Contains(result.out,
+                       "test alert [newsmon-test] (info) source newsmon-test: "
+                       "newsmon test alert"))
+      << result.out;
+  auto unknown = RunProcess({kBinary, "sink", "test", "--config", config.string(), "slack"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(Contains(unknown.err, "no sink named 'slack'")) << unknown.err;
 }
 
 TEST(CliTest, RunFailsWithExitOneWhenTheStateDirIsUnusable) {

@@ -56,6 +56,8 @@ class PollHarness {
     auto until = std::chrono::steady_clock::now() + deadline;
     while (!done()) {
       if (std::chrono::steady_clock::now() >= until) return false;
+      // An io_context that ran out of work stops; work posted since needs a restart.
+      if (io_.stopped()) io_.restart();
       io_.run_one_for(std::chrono::milliseconds(20));
     }
     return true;
