@@ -307,6 +307,81 @@ TEST(CliTest, SinkTestOnTheLogSink) {
   EXPECT_TRUE(Contains(unknown.err, "no sink named 'slack'")) << unknown.err;
 }
 
+// A webhook that refuses the payload: the alert is dead-lettered; `outbox list --dead`
+// shows it with the answer, `outbox retry --dead` queues it again under the same delivery
+// id, and `sink test` reports the refusal with exit 1.
+TEST(CliTest, DeadLettersAreListedAndRetried) {
+  test::TestHttpServer feed;
+  feed.Handle("/feed.xml", test::Reply::Text(200,
+                                             "<rss version=\"2.0\"><channel><title>T</title>"
+                                             "<item><title>Middle Corridor news</title>"
+                                             "<guid>g1</guid></item></channel></rss>"));
+  test::TestHttpServer hook({.address = "127.0.0.2"});
+  hook.Handle("/hook", test::Reply::Text(400, "unknown field 'x'"));
+  TempDir dir;
+  dir.Write("rules/corridor.yaml", "rules:\n  - name: corridor\n    keywords: [Middle Corridor]\n");
+  auto config = dir.Write("newsmon.yaml",
+                          "state_dir: state\n"
+                          "rules: [rules/*.yaml]\n"
+                          "sinks:\n"
+                          "  - name: hook\n"
+                          "    kind: webhook\n"
+                          "    url: " +
+                              hook.Url("/hook") +
+                              "\n"
+                              "sources:\n"
+                              "  - name: steppe\n"
+                              "    url: " +
+                              feed.Url("/feed.xml") +
+                              "\n"
+                              "    interval: 10s\n"
+                              "    backfill: true\n"
+                              "    allow_private_networks: true\n");
+  Child daemon({kBinary, "run", "--config", config.string()});
+  ASSERT_TRUE(daemon.WaitForOutput(
+      [](const std::string&, const std::string& err) { return Contains(err, "dead-lettered"); },
+      30s))
+      << daemon.err();
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(10s), 0);
+  EXPECT_TRUE(Contains(daemon.err(), "HTTP 400")) << daemon.err();
+  EXPECT_TRUE(Contains(daemon.err(), "unknown field 'x'")) << daemon.err();
+  EXPECT_FALSE(Contains(daemon.err(), "/hook")) << "the sink's URL path is not logged";
+
+  auto dead =
+      RunProcess({kBinary, "outbox", "list", "--dead", "--json", "--config", config.string()});
+  ASSERT_EQ(dead.exit_code, 0) << dead.err;
+  auto entry = nlohmann::json::parse(dead.out.substr(0, dead.out.find('\n')));
+  EXPECT_EQ(entry["sink"], "hook");
+  EXPECT_EQ(entry["source"], "steppe");
+  EXPECT_EQ(entry["title"], "Middle Corridor news");
+  EXPECT_EQ(entry["status"], 400);
+  EXPECT_EQ(entry["attempts"], 1);
+  std::string delivery_id = entry["delivery_id"];
+  EXPECT_EQ(delivery_id, hook.Requests().at(0).Header("webhook-id").value_or(""));
+
+  auto retry = RunProcess(
+      {kBinary, "outbox", "retry", "--dead", "--sink", "hook", "--config", config.string()});
+  EXPECT_EQ(retry.exit_code, 0) << retry.err;
+  EXPECT_EQ(retry.out, "1 dead letter back in the outbox\n");
+  auto pending = RunProcess({kBinary, "outbox", "list", "--json", "--config", config.string()});
+  ASSERT_EQ(pending.exit_code, 0) << pending.err;
+  auto queued = nlohmann::json::parse(pending.out.substr(0, pending.out.find('\n')));
+  EXPECT_EQ(queued["delivery_id"], delivery_id);
+  EXPECT_EQ(queued["attempts"], 0);
+  auto none = RunProcess({kBinary, "outbox", "list", "--dead", "--config", config.string()});
+  EXPECT_EQ(none.out, "0 dead letters\n");
+  auto usage = RunProcess({kBinary, "outbox", "retry", "--config", config.string()});
+  EXPECT_EQ(usage.exit_code, 2);
+
+  auto test = RunProcess({kBinary, "sink", "test", "--config", config.string(), "hook"});
+  EXPECT_EQ(test.exit_code, 1);
+  EXPECT_TRUE(Contains(test.err, "sink hook: not delivered: ")) << test.err;
+  EXPECT_TRUE(Contains(test.err, "HTTP 400")) << test.err;
+  auto body = nlohmann::json::parse(hook.Requests().back().body);
+  EXPECT_EQ(body["type"], "newsmon.test");
+}
+
 TEST(CliTest, RunFailsWithExitOneWhenTheStateDirIsUnusable) {
   TempDir dir;
   dir.Write("blocker", "a file where the state directory's parent should be");
