@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/free_port.h"
 #include "tests/support/subprocess.h"
 
 namespace newsmon::test {
@@ -23,26 +24,8 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kStartAttempts = 5;
 constexpr milliseconds kProbeTimeout{500};
 constexpr milliseconds kProbeInterval{25};
-
-// A port on 127.0.0.1 that was free a moment ago (the kernel's pick for port 0).
-std::uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 // A receiver without notifiers: alerts are kept and shown by the API, sent nowhere. (A
 // receiver named `null` would be read as YAML null.)
@@ -95,23 +78,8 @@ Alertmanager::Alertmanager(fs::path dir, AlertmanagerOptions options)
   std::error_code ec;
   fs::create_directories(dir_ / "data", ec);
   std::ofstream(dir_ / "alertmanager.yml") << kConfig;
-  for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
-    std::uint16_t port = FreePort();
-    if (port == 0) {
-      error_ = std::string("cannot find a free port: ") + std::strerror(errno);
-      return;
-    }
-    std::string failure = Start(port);
-    if (failure.empty()) {
-      port_ = port;
-      error_.clear();
-      return;
-    }
-    error_ = "alertmanager (attempt " + std::to_string(attempt) + ", port " + std::to_string(port) +
-             "): " + failure;
-    // Another process took the port between our probe and its bind: try another.
-    if (failure.find("address already in use") == std::string::npos) return;
-  }
+  port_ = StartOnFreePort(
+      "alertmanager", [this](std::uint16_t port) { return Start(port); }, error_);
 }
 
 Alertmanager::~Alertmanager() { Stop(); }

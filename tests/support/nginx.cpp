@@ -12,6 +12,7 @@
 #include <optional>
 #include <sstream>
 
+#include "tests/support/free_port.h"
 #include "tests/support/subprocess.h"
 
 namespace newsmon::test {
@@ -20,8 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
-
-constexpr int kStartAttempts = 5;
 
 std::string ReadAll(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -39,23 +38,6 @@ std::optional<std::vector<std::string>> StatFields(pid_t pid) {
   std::vector<std::string> fields;
   for (std::string field; in >> field;) fields.push_back(field);
   return fields;
-}
-
-// A port on 127.0.0.1 that was free a moment ago (the kernel's pick for port 0).
-std::uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 // Whether something accepts TCP connections on 127.0.0.1:`port` (a loopback connect
@@ -149,23 +131,8 @@ Nginx::Nginx(fs::path dir, NginxOptions options)
   std::error_code ec;
   fs::create_directories(root(), ec);
   fs::create_directories(dir_ / "tmp", ec);
-  for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
-    std::uint16_t port = FreePort();
-    if (port == 0) {
-      error_ = std::string("cannot find a free port: ") + std::strerror(errno);
-      return;
-    }
-    std::string failure = Start(port);
-    if (failure.empty()) {
-      port_ = port;
-      error_.clear();
-      return;
-    }
-    error_ = "nginx (attempt " + std::to_string(attempt) + ", port " + std::to_string(port) +
-             "): " + failure;
-    // Another process took the port between our probe and nginx's bind: try another.
-    if (failure.find("Address already in use") == std::string::npos) return;
-  }
+  port_ = StartOnFreePort(
+      "nginx", [this](std::uint16_t port) { return Start(port); }, error_);
 }
 
 Nginx::~Nginx() { Stop(); }
