@@ -6,11 +6,13 @@
 #include <string>
 
 #include "daemon/app/fetch.h"
+#include "daemon/app/health.h"
 #include "daemon/app/logging.h"
 #include "daemon/app/outbox_cli.h"
 #include "daemon/app/rules_cli.h"
 #include "daemon/app/run.h"
 #include "daemon/config/config.h"
+#include "daemon/config/units.h"
 #include "daemon/core/diagnostic.h"
 #include "daemon/core/version.h"
 #include "daemon/parse/html.h"
@@ -71,22 +73,31 @@ int Check(const Options& options) {
 }
 
 int Run(const Options& options) {
-  std::shared_ptr<const rules::RuleSet> rules;
-  auto loaded = Load(options.config_file, &rules);
-  if (!loaded.ok()) {
-    PrintDiagnostics(loaded);
-    std::cerr << "newsmon: not starting: " << core::CountErrors(loaded.diagnostics)
+  // The same loading at start and on every SIGHUP.
+  auto load = [file = options.config_file] {
+    Loaded result;
+    auto loaded = Load(file, &result.rules);
+    result.ok = loaded.ok();
+    result.config = std::move(loaded.config);
+    result.diagnostics = std::move(loaded.diagnostics);
+    return result;
+  };
+  Loaded initial = load();
+  if (!initial.ok) {
+    for (const auto& d : initial.diagnostics) std::cerr << core::Format(d) << '\n';
+    std::cerr << "newsmon: not starting: " << core::CountErrors(initial.diagnostics)
               << " config errors\n";
     return kExitUsage;
   }
-  config::LogSettings log_settings = loaded.config.log;
+  config::LogSettings log_settings = initial.config.log;
   if (options.log_level) {
     log_settings.level =
         *core::ParseEnum<config::LogLevel>(config::kLogLevelNames, *options.log_level);
   }
   auto log = MakeLogger(log_settings);
-  for (const auto& d : loaded.diagnostics) log->warn("{}", core::Format(d));
-  return RunDaemon(loaded.config, std::move(rules), *log);
+  for (const auto& d : initial.diagnostics) log->warn("{}", core::Format(d));
+  initial.diagnostics.clear();
+  return RunDaemon(std::move(initial), load, *log);
 }
 
 }  // namespace
@@ -248,6 +259,25 @@ int Main(int argc, char** argv) {
       "  newsmon outbox retry --dead --sink team-slack\n"
       "The running daemon picks them up within a second, under their original delivery ids.");
 
+  std::string health_url = kDefaultHealthUrl;
+  std::string health_timeout = "5s";
+  CLI::App* health = app.add_subcommand(
+      "health", "Ask a running daemon's admin server whether it is alive (container health check)");
+  health
+      ->add_option("--url", health_url, "The endpoint to ask (/healthz, or /readyz for readiness)")
+      ->capture_default_str();
+  health->add_option("--timeout", health_timeout, "Give up after this long: 500ms, 5s, ...")
+      ->check([](const std::string& text) -> std::string {
+        auto d = config::ParseDuration(text);
+        return d && d->count() > 0 ? "" : "expected a duration such as 5s or 500ms";
+      })
+      ->capture_default_str();
+  health->footer(
+      "Examples:\n"
+      "  newsmon health\n"
+      "  newsmon health --url http://127.0.0.1:9787/readyz --timeout 2s\n"
+      "Prints ok and exits 0 when the server answers 200; otherwise prints why and exits 1.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -256,6 +286,9 @@ int Main(int argc, char** argv) {
   }
 
   if (run->parsed()) return Run(options);
+  if (health->parsed()) {
+    return Health(health_url, *config::ParseDuration(health_timeout), std::cout, std::cerr);
+  }
   if (sink_test->parsed()) return SinkTest(options.config_file, sink_name, std::cout, std::cerr);
   if (outbox->parsed()) {
     outbox_request.config_file = options.config_file;

@@ -61,6 +61,10 @@ struct Config {
   std::filesystem::path file;                            // the main config file, as given
   std::filesystem::path state_dir = "/var/lib/newsmon";  // SQLite state lives here
   ListenAddress listen;
+  // Bearer token the admin server requires for /metrics and /api/*, read at load from the
+  // file `admin_token_file` names (trailing newline dropped); empty = none (default). A
+  // secret: never logged or printed.
+  std::string admin_token;
   LogSettings log;
   std::vector<std::filesystem::path> rule_files;  // resolved from `rules:` globs, sorted
   std::vector<core::RuleSpec> rules;              // read from rule_files, in file order

@@ -31,8 +31,9 @@ namespace {
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
-constexpr std::string_view kTopKeys[] = {"state_dir", "listen", "log",   "defaults", "polling",
-                                         "store",     "rules",  "sinks", "include",  "sources"};
+constexpr std::string_view kTopKeys[] = {
+    "state_dir", "listen", "admin_token_file", "log",    "defaults", "polling", "store",
+    "rules",     "sinks",  "include",          "sources"};
 constexpr std::string_view kLogKeys[] = {"level", "format"};
 constexpr std::string_view kPollingKeys[] = {"max_concurrent", "max_per_host"};
 constexpr std::string_view kStoreKeys[] = {"seen_retention", "history_limit"};
@@ -85,6 +86,7 @@ constexpr int kMaxConcurrentPolls = 10000;
 constexpr int kMaxPollsPerHost = 1000;
 constexpr milliseconds kMinItemAge = 1h;
 constexpr milliseconds kMinSeenRetention = 24h;
+constexpr std::size_t kMinAdminTokenLength = 16;  // shorter ones load with a warning
 constexpr std::int64_t kMinHistoryLimit = 100;
 constexpr std::int64_t kMaxHistoryLimit = 1'000'000;
 // Sink delivery limits.
@@ -393,6 +395,9 @@ class Loader {
       }
     }
     if (doc["listen"]) ReadListen(reader, doc["listen"], config.listen);
+    if (doc["admin_token_file"]) {
+      ReadAdminToken(reader, doc["admin_token_file"], config.admin_token);
+    }
     if (doc["log"]) ReadLog(reader, doc["log"], config.log);
     if (doc["polling"]) ReadPolling(reader, doc["polling"], config.polling);
     if (doc["store"]) ReadStore(reader, doc["store"], config.store);
@@ -450,6 +455,46 @@ class Loader {
     }
     listen.host = host;
     listen.port = static_cast<std::uint16_t>(value);
+  }
+
+  // The token goes into an Authorization header as it is: one line of printable ASCII. The
+  // messages never show it.
+  void ReadAdminToken(YamlReader& reader, const YAML::Node& node, std::string& token) {
+    const std::string key = "admin_token_file";
+    auto name = reader.String(node, key);
+    if (!name) return;
+    if (name->empty()) {
+      reader.Error(node, key, "must not be empty");
+      return;
+    }
+    std::filesystem::path resolved = reader.Resolve(*name);
+    auto content = ReadWholeFile(resolved);
+    if (!content) {
+      reader.Error(node, key, "cannot read '" + resolved.string() + "': " + ErrnoText());
+      return;
+    }
+    while (!content->empty() && (content->back() == '\n' || content->back() == '\r')) {
+      content->pop_back();
+    }
+    if (content->empty()) {
+      reader.Error(node, key, "'" + resolved.string() + "' is empty");
+      return;
+    }
+    bool printable =
+        std::all_of(content->begin(), content->end(), [](char c) { return c > ' ' && c < 0x7f; });
+    if (!printable) {
+      reader.Error(node, key,
+                   "the token in '" + resolved.string() +
+                       "' must be one line of printable ASCII without spaces");
+      return;
+    }
+    if (content->size() < kMinAdminTokenLength) {
+      reader.Warning(node, key,
+                     "the token in '" + resolved.string() + "' is shorter than " +
+                         std::to_string(kMinAdminTokenLength) +
+                         " characters: anyone who can reach the admin server may guess it");
+    }
+    token = std::move(*content);
   }
 
   void ReadLog(YamlReader& reader, const YAML::Node& node, LogSettings& log) {

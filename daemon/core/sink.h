@@ -44,6 +44,8 @@ struct SinkSpec {
   std::chrono::milliseconds max_age = std::chrono::hours(24);  // then the alert is dead-lettered
 
   std::string origin;  // "file:line" where it was defined
+
+  bool operator==(const SinkSpec&) const = default;
 };
 
 inline constexpr std::string_view kDefaultTemplate = "{rule}: {title} — {link}";

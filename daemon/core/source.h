@@ -31,6 +31,8 @@ struct HtmlSelectors {
   std::string summary;           // optional; empty = none
   std::string date_format;       // strftime-like, e.g. "%d %B %Y - %H:%M"; empty = auto-detect
   std::string timezone = "UTC";  // IANA zone the page's dates are written in
+
+  bool operator==(const HtmlSelectors&) const = default;
 };
 
 using Header = std::pair<std::string, std::string>;
@@ -40,6 +42,8 @@ using Header = std::pair<std::string, std::string>;
 struct NetworkAllowance {
   bool all_private = false;        // allow_private_networks: true
   std::vector<std::string> cidrs;  // allow_private_networks: [CIDR, ...], e.g. "127.0.0.2/32"
+
+  bool operator==(const NetworkAllowance&) const = default;
 };
 
 struct Source {
@@ -72,6 +76,8 @@ struct Source {
   std::chrono::milliseconds max_item_age = std::chrono::hours(24 * 7);
   std::optional<HtmlSelectors> html;  // set exactly when kind == kHtml
   std::string origin;                 // "file:line" where it was defined
+
+  bool operator==(const Source&) const = default;
 };
 
 }  // namespace newsmon::core

@@ -201,7 +201,8 @@ asio::awaitable<void> DeliveryLoop::Impl::Deliver(Sink& sink, store::OutboxEntry
                       .delivery_id = entry.alert.delivery_id,
                       .source = entry.alert.source,
                       .attempt = entry.attempts + 1,
-                      .first_seen = entry.alert.first_seen};
+                      .first_seen = entry.alert.first_seen,
+                      .published = entry.alert.item.published};
   auto started = std::chrono::steady_clock::now();
   alert::DeliveryResult result;
   if (sink.spec.kind == core::SinkKind::kLog) {

@@ -21,9 +21,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "daemon/core/feed.h"
 #include "daemon/core/poll.h"
 #include "daemon/core/sink.h"
 
@@ -45,11 +47,12 @@ struct DeliveryEvent {
   std::string delivery_id;
   std::string source;
   Result result = Result::kDelivered;
-  int status = 0;                         // HTTP status, 0 when none
-  int attempt = 1;                        // 1 = first
-  std::string error;                      // failures: why (sink name and host only)
-  std::chrono::microseconds duration{0};  // the attempt
-  core::WallTime first_seen;              // when the item was found (alert latency)
+  int status = 0;                            // HTTP status, 0 when none
+  int attempt = 1;                           // 1 = first
+  std::string error;                         // failures: why (sink name and host only)
+  std::chrono::microseconds duration{0};     // the attempt
+  core::WallTime first_seen;                 // when the item was found (alert latency)
+  std::optional<core::TimePoint> published;  // when the source says it was published
   core::WallTime finished;
 };
 

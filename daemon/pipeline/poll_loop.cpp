@@ -100,6 +100,7 @@ struct PollLoop::Impl : std::enable_shared_from_this<Impl> {
     bool polled = false;        // at least one ok poll: later new items are news
     bool released = false;      // a Finish freed a slot for this queued source
     bool warned_moved = false;  // a permanent redirect was logged
+    bool removed = false;       // Remove()d: the coroutine ends after its current poll
     Slot(core::Source s, schedule::SourceId i, asio::any_io_executor e)
         : source(std::move(s)), id(i), timer(std::move(e)) {}
   };
@@ -107,7 +108,8 @@ struct PollLoop::Impl : std::enable_shared_from_this<Impl> {
   asio::any_io_executor executor;
   net::HttpClient& client;
   const core::Clock& clock;
-  std::shared_ptr<const rules::RuleSet> rules;
+  std::shared_ptr<const rules::RuleSet> rules;  // swapped by SetRules; each poll keeps its own
+  std::shared_ptr<const std::vector<std::string>> sinks;  // likewise (SetSinks)
   spdlog::logger& log;
   PollLoopOptions options;
   schedule::Scheduler scheduler;
@@ -116,6 +118,7 @@ struct PollLoop::Impl : std::enable_shared_from_this<Impl> {
   std::optional<asio::thread_pool> workers;
   std::function<void(const PollEvent&)> observer;
   bool stopping = false;
+  bool started = false;
   std::size_t running = 0;  // Run coroutines not yet returned
 
   Impl(asio::any_io_executor e, net::HttpClient& c, const core::Clock& k,
@@ -124,6 +127,7 @@ struct PollLoop::Impl : std::enable_shared_from_this<Impl> {
         client(c),
         clock(k),
         rules(std::move(r)),
+        sinks(std::make_shared<const std::vector<std::string>>(o.sinks)),
         log(l),
         options(o),
         scheduler(
@@ -138,15 +142,26 @@ struct PollLoop::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> Run(Slot& slot);
   asio::awaitable<PollEvent> Poll(Slot& slot);
-  void Parse(Slot& slot, fetch::FetchResult& fetched, PollEvent& event,
+  // What one poll matches with: the rules and sinks as they were when it started (a reload
+  // swaps them on the loop's thread while a parse may run on a worker).
+  struct Matching {
+    std::shared_ptr<const rules::RuleSet> rules;
+    std::shared_ptr<const std::vector<std::string>> sinks;
+  };
+  void Parse(Slot& slot, const Matching& matching, fetch::FetchResult& fetched, PollEvent& event,
              schedule::PollReport& report, Parsed& out);
-  asio::awaitable<void> ParseAsync(Slot& slot, fetch::FetchResult& fetched, PollEvent& event,
+  asio::awaitable<void> ParseAsync(Slot& slot, const Matching& matching,
+                                   fetch::FetchResult& fetched, PollEvent& event,
                                    schedule::PollReport& report, Parsed& out) {
-    Parse(slot, fetched, event, report, out);
+    Parse(slot, matching, fetched, event, report, out);
     co_return;
   }
   asio::awaitable<void> Commit(Slot& slot, PollEvent& event, Parsed& parsed);
-  void Report(const PollEvent& event);
+  void Report(const Slot& slot, const PollEvent& event);
+  void Spawn(Slot& slot) {
+    ++running;  // from the co_spawn, so a loop stopped before it runs is not Stopped()
+    asio::co_spawn(executor, Run(slot), asio::detached);
+  }
   // Starts the queued sources a finished (or abandoned) poll released.
   void Wake(const std::vector<schedule::SourceId>& released) {
     for (auto id : released) {
@@ -159,23 +174,24 @@ struct PollLoop::Impl : std::enable_shared_from_this<Impl> {
 asio::awaitable<void> PollLoop::Impl::Run(Slot& slot) {
   auto self = shared_from_this();  // the loop lives while its sources' coroutines do
   constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-  while (!stopping) {
+  auto ending = [&] { return stopping || slot.removed; };
+  while (!ending()) {
     slot.timer.expires_after(scheduler.NextPoll(slot.id) - clock.Now());
     co_await slot.timer.async_wait(kTuple);
-    if (stopping) break;
+    if (ending()) break;
     if (!scheduler.TryStart(slot.id)) {
       // Host or loop full: wait until a finishing poll hands this source its slot.
       slot.released = false;
-      while (!slot.released && !stopping) {
+      while (!slot.released && !ending()) {
         slot.timer.expires_at(asio::steady_timer::time_point::max());
         co_await slot.timer.async_wait(kTuple);
       }
-      if (stopping) break;
+      if (ending()) break;
     }
     PollEvent event = co_await Poll(slot);
-    Report(event);
+    Report(slot, event);
   }
-  // Stopping. A slot handed to this source as the loop stopped goes back unpolled (and on
+  // Stopping or removed. A slot handed to this source meanwhile goes back unpolled (and on
   // to whoever waits next); out of the queue, it cannot be handed one later.
   if (slot.released) Wake(scheduler.Abandon(slot.id));
   scheduler.Remove(slot.id);
@@ -187,6 +203,7 @@ asio::awaitable<PollEvent> PollLoop::Impl::Poll(Slot& slot) {
   event.source = slot.source.name;
   event.url = slot.source.url;
   event.started = clock.Now();
+  const Matching matching{.rules = rules, .sinks = sinks};
   fetch::FetchResult fetched =
       co_await fetch::FetchSource(client, slot.source, scheduler.State(slot.id), clock);
   event.outcome = fetched.outcome;
@@ -216,10 +233,10 @@ asio::awaitable<PollEvent> PollLoop::Impl::Poll(Slot& slot) {
       // Parse on a worker thread; this coroutine resumes on the loop's thread after it.
       // (Posting with use_awaitable alone would resume on the loop's thread at once.)
       co_await asio::co_spawn(workers->get_executor(),
-                              ParseAsync(slot, fetched, event, report, parsed),
+                              ParseAsync(slot, matching, fetched, event, report, parsed),
                               asio::use_awaitable);
     } else {
-      Parse(slot, fetched, event, report, parsed);
+      Parse(slot, matching, fetched, event, report, parsed);
     }
   }
   Wake(scheduler.Finish(slot.id, report));
@@ -274,8 +291,8 @@ asio::awaitable<void> PollLoop::Impl::Commit(Slot& slot, PollEvent& event, Parse
 
 // Runs on a worker thread: reads only `slot` (this source is not polled twice at once) and
 // writes only its arguments.
-void PollLoop::Impl::Parse(Slot& slot, fetch::FetchResult& fetched, PollEvent& event,
-                           schedule::PollReport& report, Parsed& out) {
+void PollLoop::Impl::Parse(Slot& slot, const Matching& matching, fetch::FetchResult& fetched,
+                           PollEvent& event, schedule::PollReport& report, Parsed& out) {
   parse::Options parse_options{.kind = slot.source.kind,
                                .url = fetched.url,
                                .content_type = fetched.content_type,
@@ -303,7 +320,7 @@ void PollLoop::Impl::Parse(Slot& slot, fetch::FetchResult& fetched, PollEvent& e
     std::vector<core::Match> matches;
     if (!std::binary_search(slot.seen.begin(), slot.seen.end(), hash(item.id))) {
       ++event.new_items;
-      if (rules) matches = rules->Match(item, slot.source.name);
+      if (matching.rules) matches = matching.rules->Match(item, slot.source.name);
     }
     if (!keep) {
       if (!matches.empty()) event.matched.push_back({item, std::move(matches)});
@@ -311,7 +328,8 @@ void PollLoop::Impl::Parse(Slot& slot, fetch::FetchResult& fetched, PollEvent& e
     }
     store::PollItem entry;
     if (!matches.empty()) {
-      entry.alerts = BuildAlerts(item, matches, *rules, slot.source, options.sinks, event.started);
+      entry.alerts =
+          BuildAlerts(item, matches, *matching.rules, slot.source, *matching.sinks, event.started);
       out.matched.emplace_back(out.items.size(), MatchedItem{item, std::move(matches)});
     }
     entry.item = std::move(item);
@@ -322,7 +340,7 @@ void PollLoop::Impl::Parse(Slot& slot, fetch::FetchResult& fetched, PollEvent& e
   report.new_items = slot.polled ? event.new_items : 0;
 }
 
-void PollLoop::Impl::Report(const PollEvent& event) {
+void PollLoop::Impl::Report(const Slot& slot, const PollEvent& event) {
   if (event.outcome == core::PollOutcome::kOk || event.outcome == core::PollOutcome::kNotModified) {
     log.debug(
         "source {}: {} in {} ms, {} items, {} new, {} alerts queued, next poll in {} s",
@@ -330,7 +348,7 @@ void PollLoop::Impl::Report(const PollEvent& event) {
         event.new_items, event.alerts_queued,
         std::chrono::duration_cast<std::chrono::seconds>(event.next_poll - clock.Now()).count());
   } else {
-    const auto& state = scheduler.State(by_name.at(event.source)->id);
+    const auto& state = scheduler.State(slot.id);
     log.warn(
         "source {}: {}: {} ({} failures in a row, next poll in {} s)", event.source,
         OutcomeName(event.outcome), event.error, state.consecutive_failures,
@@ -368,18 +386,38 @@ PollLoop::~PollLoop() {
 }
 
 void PollLoop::Add(const core::Source& source, core::SourceState state) {
-  if (!source.enabled) return;
+  if (!source.enabled || impl_->stopping) return;
+  Remove(source.name);
   auto id = impl_->scheduler.Add(source, std::move(state));
   if (impl_->slots.size() <= id) impl_->slots.resize(id + 1);
   impl_->slots[id] = std::make_unique<Impl::Slot>(source, id, impl_->executor);
   impl_->by_name[source.name] = impl_->slots[id].get();
+  if (impl_->started) impl_->Spawn(*impl_->slots[id]);
+}
+
+bool PollLoop::Remove(const std::string& source) {
+  auto it = impl_->by_name.find(source);
+  if (it == impl_->by_name.end()) return false;
+  // The slot stays (its coroutine may be mid-poll) until the loop goes; only its name is
+  // free for a new one.
+  it->second->removed = true;
+  it->second->timer.cancel();
+  impl_->by_name.erase(it);
+  return true;
+}
+
+void PollLoop::SetRules(std::shared_ptr<const rules::RuleSet> rules) {
+  impl_->rules = std::move(rules);
+}
+
+void PollLoop::SetSinks(std::vector<std::string> sinks) {
+  impl_->sinks = std::make_shared<const std::vector<std::string>>(std::move(sinks));
 }
 
 void PollLoop::Start() {
+  impl_->started = true;
   for (auto& slot : impl_->slots) {
-    if (!slot) continue;
-    ++impl_->running;  // from the co_spawn, so a loop stopped before it runs is not Stopped()
-    asio::co_spawn(impl_->executor, impl_->Run(*slot), asio::detached);
+    if (slot && !slot->removed) impl_->Spawn(*slot);
   }
 }
 

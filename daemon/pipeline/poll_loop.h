@@ -85,8 +85,14 @@ class PollLoop {
   PollLoop(const PollLoop&) = delete;
   PollLoop& operator=(const PollLoop&) = delete;
 
-  // Sources to poll (disabled ones are skipped); call before Start.
+  // A source to poll (a disabled one is skipped), replacing one of the same name; after
+  // Start its polls begin at once (at state.next_poll when that is in the future).
   void Add(const core::Source& source, core::SourceState state = {});
+  // Stops polling `source` (a poll in flight finishes and is committed); false if unknown.
+  bool Remove(const std::string& source);
+  // The rules and sink names the next polls use (a reload); polls in flight keep theirs.
+  void SetRules(std::shared_ptr<const rules::RuleSet> rules);
+  void SetSinks(std::vector<std::string> sinks);
   // Arms every source's first poll.
   void Start();
   // No new polls; waiting timers are cancelled. Polls in flight finish within their timeout

@@ -39,7 +39,7 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 std::string WriteConfig(const TempDir& dir, const std::string& extra = "") {
   return dir
       .Write("newsmon.yaml",
-             "state_dir: state\n"
+             "state_dir: state\nlisten: 127.0.0.1:0\n"
              "rules: []\n"
              "sources:\n"
              "  - name: example\n"
@@ -235,7 +235,7 @@ TEST(CliTest, RunPollsTheSourcesAndLogsMatches) {
   TempDir dir;
   dir.Write("rules/corridor.yaml", "rules:\n  - name: corridor\n    keywords: [Middle Corridor]\n");
   auto config = dir.Write("newsmon.yaml",
-                          "state_dir: state\n"
+                          "state_dir: state\nlisten: 127.0.0.1:0\n"
                           "rules: [rules/*.yaml]\n"
                           "sources:\n"
                           "  - name: steppe\n"
@@ -284,7 +284,7 @@ TEST(CliTest, RunPollsTheSourcesAndLogsMatches) {
 TEST(CliTest, RunRefusesADamagedStateDatabase) {
   TempDir dir;
   auto db = dir.Write("state/newsmon.db", std::string(8192, 'x'));
-  auto config = dir.Write("newsmon.yaml", "state_dir: state\n");
+  auto config = dir.Write("newsmon.yaml", "state_dir: state\nlisten: 127.0.0.1:0\n");
   auto result = RunProcess({kBinary, "run", "--config", config.string()});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_TRUE(Contains(result.err, "state database " + db.string())) << result.err;
@@ -295,7 +295,7 @@ TEST(CliTest, RunRefusesADamagedStateDatabase) {
 // `sink test` on a log sink logs a marked test alert; an unknown sink is a usage error.
 TEST(CliTest, SinkTestOnTheLogSink) {
   TempDir dir;
-  auto config = dir.Write("newsmon.yaml", "state_dir: state\n");
+  auto config = dir.Write("newsmon.yaml", "state_dir: state\nlisten: 127.0.0.1:0\n");
   auto result = RunProcess({kBinary, "sink", "test", "--config", config.string(), "log"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(Contains(result.out,
@@ -321,7 +321,7 @@ TEST(CliTest, DeadLettersAreListedAndRetried) {
   TempDir dir;
   dir.Write("rules/corridor.yaml", "rules:\n  - name: corridor\n    keywords: [Middle Corridor]\n");
   auto config = dir.Write("newsmon.yaml",
-                          "state_dir: state\n"
+                          "state_dir: state\nlisten: 127.0.0.1:0\n"
                           "rules: [rules/*.yaml]\n"
                           "sinks:\n"
                           "  - name: hook\n"

@@ -207,7 +207,7 @@ std::string WriteConfig(const TempDir& dir, const test::TestHttpServer& feeds,
                         const test::TestHttpServer& hook) {
   dir.Write("rules.yaml", "rules:\n  - name: kazakhstan\n    keywords: [Kazakhstan]\n");
   std::string yaml =
-      "state_dir: state\n"
+      "state_dir: state\nlisten: 127.0.0.1:0\n"
       "rules: [rules.yaml]\n"
       "log:\n  level: info\n  format: json\n"
       "polling:\n  max_per_host: " +

@@ -1270,6 +1270,116 @@ TEST(ConfigTest, LogLevelAndFormatAreEnums) {
                                 "'jsno' (did you mean 'json'?)"}));
 }
 
+// --- admin_token_file -------------------------------------------------------------------
+
+TEST(ConfigTest, AdminTokenIsEmptyByDefault) {
+  LoadResult r = Load("rules: []\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config.admin_token, "");
+}
+
+TEST(ConfigTest, AdminTokenFileIsReadRelativeToTheConfigWithoutTrailingNewline) {
+  TempDir dir;
+  dir.Write("conf/secrets/admin", "0123456789abcdef-XYZ\r\n");
+  path main = dir.Write("conf/newsmon.yaml", "rules: []\nadmin_token_file: secrets/admin\n");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(Warnings(r), Strings{main.string() + ":1:1: warning: sources: no sources "
+                                                 "configured: nothing will be polled"});
+  EXPECT_EQ(r.config.admin_token, "0123456789abcdef-XYZ");
+}
+
+TEST(ConfigTest, AdminTokenFileTakesAnAbsolutePathAndEnvironmentVariables) {
+  TempDir dir;
+  path token = dir.Write("run/admin-token", "an-absolute-token-0123\n");
+  LoadResult r = Load("rules: []\nadmin_token_file: ${TOKEN_DIR}/admin-token\n",
+                      FakeEnv({{"TOKEN_DIR", (dir.path() / "run").string()}}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(r.config.admin_token, "an-absolute-token-0123");
+}
+
+TEST(ConfigTest, MissingAdminTokenFileIsAnErrorWithFileAndLine) {
+  TempDir dir;
+  path main = dir.Write("conf/newsmon.yaml", "rules: []\nadmin_token_file: secrets/missing\n");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Errors(r), Strings{main.string() + ":2:19: error: admin_token_file: cannot read '" +
+                               (dir.path() / "conf/secrets/missing").string() +
+                               "': No such file or directory"});
+  EXPECT_EQ(r.config.admin_token, "");
+}
+
+TEST(ConfigTest, AdminTokenFileThatIsADirectoryIsAnError) {
+  TempDir dir;
+  dir.Write("conf/secrets/keep", "");
+  path main = dir.Write("conf/newsmon.yaml", "rules: []\nadmin_token_file: secrets\n");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  EXPECT_EQ(Errors(r), Strings{main.string() + ":2:19: error: admin_token_file: cannot read '" +
+                               (dir.path() / "conf/secrets").string() + "': Is a directory"});
+}
+
+TEST(ConfigTest, EmptyAdminTokenFileIsAnError) {
+  TempDir dir;
+  dir.Write("empty", "");
+  dir.Write("newline", "\n\r\n");
+  for (const std::string name : {"empty", "newline"}) {
+    path main = dir.Write("newsmon.yaml", "rules: []\nadmin_token_file: " + name + "\n");
+    LoadResult r = LoadConfig(main, FakeEnv({}));
+    EXPECT_EQ(Errors(r), Strings{main.string() + ":2:19: error: admin_token_file: '" +
+                                 (dir.path() / name).string() + "' is empty"})
+        << name;
+  }
+  LoadResult r = Load("rules: []\nadmin_token_file: \"\"\n");
+  EXPECT_EQ(Errors(r),
+            Strings{"/etc/newsmon/newsmon.yaml:2:19: error: admin_token_file: must not be empty"});
+  r = Load("rules: []\nadmin_token_file: [a, b]\n");
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(ConfigTest, AdminTokenWithSpacesOrControlCharactersIsAnErrorThatHidesIt) {
+  TempDir dir;
+  dir.Write("spaced", "secret part-one part-two\n");
+  dir.Write("two-lines", "secret-line-one-0123\nsecret-line-two-0123\n");
+  dir.Write("utf8", "secret-\xC3\xA9-0123456789\n");
+  for (const std::string name : {"spaced", "two-lines", "utf8"}) {
+    path main = dir.Write("newsmon.yaml", "rules: []\nadmin_token_file: " + name + "\n");
+    LoadResult r = LoadConfig(main, FakeEnv({}));
+    EXPECT_EQ(Errors(r), Strings{main.string() + ":2:19: error: admin_token_file: the token in '" +
+                                 (dir.path() / name).string() +
+                                 "' must be one line of printable ASCII without spaces"})
+        << name;
+    EXPECT_EQ(r.config.admin_token, "") << name;
+  }
+}
+
+TEST(ConfigTest, ShortAdminTokenIsAWarning) {
+  TempDir dir;
+  dir.Write("short", "abc123\n");
+  path main = dir.Write("newsmon.yaml", "rules: []\nadmin_token_file: short\nsources: []\n");
+  LoadResult r = LoadConfig(main, FakeEnv({}));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(Errors(r));
+  EXPECT_EQ(r.config.admin_token, "abc123");
+  Strings warnings = Warnings(r);
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_EQ(warnings[0], main.string() + ":2:19: warning: admin_token_file: the token in '" +
+                             (dir.path() / "short").string() +
+                             "' is shorter than 16 characters: anyone who can reach the admin "
+                             "server may guess it");
+  for (const auto& d : r.diagnostics) {
+    EXPECT_EQ(core::Format(d).find("abc123"), std::string::npos) << core::Format(d);
+  }
+}
+
+TEST(ConfigTest, AdminTokenFileIsOnlyATopLevelKey) {
+  // The token itself is never written in the config.
+  LoadResult r = Load("rules: []\nadmin_token: hunter2hunter2hunter2\n");
+  EXPECT_FALSE(r.ok());
+  ASSERT_EQ(Errors(r).size(), 1u);
+  EXPECT_NE(Errors(r)[0].find("unknown key 'admin_token'"), std::string::npos) << Errors(r)[0];
+  EXPECT_EQ(Errors(r)[0].find("hunter2"), std::string::npos) << Errors(r)[0];
+  EXPECT_EQ(r.config.admin_token, "");
+}
+
 // --- Whole files ------------------------------------------------------------------------
 
 TEST(ConfigTest, InvalidYamlReportsFileAndLine) {
