@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 
+#include "tests/support/admin_scrape.h"
 #include "tests/support/http_server.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -81,6 +82,10 @@ TEST(ReloadTest, BrokenRulesKeepTheOldOnesAndFixedOnesLoadWithNewSources) {
   };
   ASSERT_TRUE(logged("alert [corridor] (warning) source first: Middle Corridor one"))
       << daemon.err();
+  std::uint16_t port = test::AdminPort(daemon.err());
+  ASSERT_NE(port, 0) << daemon.err();
+  const std::string kReloadOk = "newsmon_config_last_reload_successful";
+  EXPECT_EQ(test::Sample(test::HttpGet(port, "/metrics"), kReloadOk), 1);
 
   // A broken rule file: the reload fails, the old rules keep matching.
   dir.Write("rules/main.yaml",
@@ -89,6 +94,7 @@ TEST(ReloadTest, BrokenRulesKeepTheOldOnesAndFixedOnesLoadWithNewSources) {
   daemon.Signal(SIGHUP);
   ASSERT_TRUE(logged("reload failed")) << daemon.err();
   EXPECT_TRUE(Contains(daemon.err(), "main.yaml")) << daemon.err();
+  EXPECT_EQ(test::Sample(test::HttpGet(port, "/metrics"), kReloadOk), 0);
   first.Publish("Middle Corridor two");
   ASSERT_TRUE(logged("alert [corridor] (warning) source first: Middle Corridor two"))
       << daemon.err();
@@ -103,6 +109,10 @@ TEST(ReloadTest, BrokenRulesKeepTheOldOnesAndFixedOnesLoadWithNewSources) {
   daemon.Signal(SIGHUP);
   ASSERT_TRUE(logged("reloaded: 2 sources (1 added, 0 changed, 0 removed), 2 rules"))
       << daemon.err();
+  std::string metrics = test::HttpGet(port, "/metrics");
+  EXPECT_EQ(test::Sample(metrics, kReloadOk), 1);
+  EXPECT_EQ(test::Sample(metrics, "newsmon_rules_loaded"), 2);
+  EXPECT_EQ(test::Sample(metrics, "newsmon_sources_configured"), 2);
   ASSERT_TRUE(logged("alert [silk] (warning) source second: Silk Road news")) << daemon.err();
   first.Publish("Silk Road and Middle Corridor");
   ASSERT_TRUE(
