@@ -236,22 +236,6 @@ std::string WriteConfig(const TempDir& dir, const test::TestHttpServer& feeds,
   return dir.Write("newsmon.yaml", yaml).string();
 }
 
-// Reads the daemon's output (so its pipes never fill) until `done` holds or `deadline`
-// passes, looking at `done` at least every 50 ms. False also when the daemon has exited.
-bool PumpUntil(Child& daemon, const std::function<bool()>& done, milliseconds deadline) {
-  const auto until = Clock::now() + deadline;
-  while (!done()) {
-    const auto now = Clock::now();
-    if (now >= until) return false;
-    const auto slice =
-        std::min<milliseconds>(50ms, std::chrono::duration_cast<milliseconds>(until - now) + 1ms);
-    daemon.WaitForOutput([](const std::string&, const std::string&) { return false; }, slice);
-    // WaitForOutput returns before its deadline only when the child's output has closed.
-    if (Clock::now() - now < slice / 2) return done();
-  }
-  return true;
-}
-
 // The alerts `newsmon outbox list` shows, pending or (with `dead`) dead-lettered.
 std::vector<nlohmann::json> Outbox(const std::string& config, bool dead) {
   std::vector<std::string> argv = {kBinary, "outbox", "list", "--json", "--config", config};
@@ -302,15 +286,13 @@ TEST(CrashTest, SigkillsDuringABurstLoseAndRepeatNoAlert) {
     const auto started = Clock::now();
     Child daemon({kBinary, "run", "--config", config});
     // A kill before the daemon's first request would only test its start-up.
-    ASSERT_TRUE(PumpUntil(
-        daemon, [&] { return activity.count() > before; }, 20s))
+    ASSERT_TRUE(daemon.WaitUntil([&] { return activity.count() > before; }, 20s))
         << "run " << run << ": no poll or delivery within 20 s\n"
         << daemon.err();
     // The random moment of the kill is the point of the test: waiting is not synchronisation
     // here (the daemon's output is read meanwhile).
     const milliseconds extra{std::uniform_int_distribution<int>(400, 2500)(random)};
-    PumpUntil(
-        daemon, [] { return false; }, extra);  // an early exit shows in Wait's code
+    daemon.WaitUntil([] { return false; }, extra);  // an early exit shows in Wait's code
     const auto killed_at = Clock::now();
     daemon.Signal(SIGKILL);
     const int code = daemon.Wait(10s);
@@ -349,7 +331,7 @@ TEST(CrashTest, SigkillsDuringABurstLoseAndRepeatNoAlert) {
     ++outbox_checks;
     return Outbox(config, /*dead=*/false).empty();
   };
-  const bool delivered = PumpUntil(daemon, everything_delivered, 60s);
+  const bool delivered = daemon.WaitUntil(everything_delivered, 60s);
   const auto final_done = Clock::now();
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(20s), 0) << daemon.err();

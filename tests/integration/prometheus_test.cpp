@@ -154,22 +154,6 @@ std::string WriteConfig(const TempDir& dir, std::uint16_t listen_port,
   return dir.Write("newsmon.yaml", yaml).string();
 }
 
-// Reads the daemon's output (so its pipes never fill) until `done` holds or `deadline`
-// passes, looking at `done` at least every 50 ms. False also when the daemon has exited.
-bool PumpUntil(Child& daemon, const std::function<bool()>& done, milliseconds deadline) {
-  const auto until = Clock::now() + deadline;
-  while (!done()) {
-    const auto now = Clock::now();
-    if (now >= until) return false;
-    const auto slice =
-        std::min<milliseconds>(50ms, std::chrono::duration_cast<milliseconds>(until - now) + 1ms);
-    daemon.WaitForOutput([](const std::string&, const std::string&) { return false; }, slice);
-    // WaitForOutput returns before its deadline only when the child's output has closed.
-    if (Clock::now() - now < slice / 2) return done();
-  }
-  return true;
-}
-
 // One query of one panel.
 struct PanelQuery {
   std::string panel;
@@ -263,9 +247,8 @@ class PrometheusTest : public ::testing::Test {
     config_ = WriteConfig(dir_, port, *feeds_, *hook_);
     daemon_ =
         std::make_unique<Child>(std::vector<std::string>{kBinary, "run", "--config", config_});
-    if (PumpUntil(
-            *daemon_, [&] { return test::LoopbackGet(port, "/metrics", 500ms).status == 200; },
-            20s)) {
+    if (daemon_->WaitUntil([&] { return test::LoopbackGet(port, "/metrics", 500ms).status == 200; },
+                           20s)) {
       return "";
     }
     daemon_->Signal(SIGTERM);
@@ -310,15 +293,13 @@ TEST_F(PrometheusTest, EveryPanelQueryReturnsDataAndEveryRuleIsHealthy) {
   ASSERT_TRUE(prometheus_->ok()) << prometheus_->error();
 
   // Polls and deliveries keep coming (a new story every poll); wait for the first of them.
-  ASSERT_TRUE(PumpUntil(
-      *daemon_, [&] { return deliveries_.load() > 0; }, 30s))
+  ASSERT_TRUE(daemon_->WaitUntil([&] { return deliveries_.load() > 0; }, 30s))
       << "no delivery within 30 s\n"
       << daemon_->err();
 
   // Prometheus scrapes the daemon.
   std::string up_answer;
-  ASSERT_TRUE(PumpUntil(
-      *daemon_,
+  ASSERT_TRUE(daemon_->WaitUntil(
       [&] {
         auto answer = prometheus_->Query("up{job=\"newsmon\"} == 1");
         up_answer = answer.body;
@@ -336,8 +317,7 @@ TEST_F(PrometheusTest, EveryPanelQueryReturnsDataAndEveryRuleIsHealthy) {
         << " uses a variable this test does not substitute: " << query.expr;
     std::string verdict = "not run";
     std::string body;
-    PumpUntil(
-        *daemon_,
+    daemon_->WaitUntil(
         [&] {
           auto answer = prometheus_->Query(query.expr);
           body = answer.body;
@@ -371,8 +351,7 @@ TEST_F(PrometheusTest, EveryPanelQueryReturnsDataAndEveryRuleIsHealthy) {
   // The alert rules: all loaded, all evaluated without error.
   std::map<std::string, std::string> health;  // rule → health (lastError when not ok)
   std::string rules_body;
-  PumpUntil(
-      *daemon_,
+  daemon_->WaitUntil(
       [&] {
         auto answer = prometheus_->Get("/api/v1/rules");
         rules_body = answer.body;

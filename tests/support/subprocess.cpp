@@ -110,6 +110,21 @@ bool Child::Pump(std::chrono::milliseconds timeout) {
   return true;
 }
 
+bool Child::WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
+  using std::chrono::milliseconds;
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (!done()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= until) return false;
+    const auto slice = std::min<milliseconds>(
+        milliseconds(50), std::chrono::duration_cast<milliseconds>(until - now) + milliseconds(1));
+    WaitForOutput([](const std::string&, const std::string&) { return false; }, slice);
+    // WaitForOutput returns before its deadline only when the child's output has closed.
+    if (std::chrono::steady_clock::now() - now < slice / 2) return done();
+  }
+  return true;
+}
+
 bool Child::WaitForOutput(
     const std::function<bool(const std::string& out, const std::string& err)>& done,
     std::chrono::milliseconds deadline) {

@@ -38,6 +38,10 @@ class Child {
   bool WaitForOutput(
       const std::function<bool(const std::string& out, const std::string& err)>& done,
       std::chrono::milliseconds deadline);
+  // Reads output (so the child's pipes never fill) until `done` holds or `deadline` passes,
+  // looking at `done` at least every 50 ms (it may watch something other than the output);
+  // false also when the child has exited first.
+  bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds deadline);
   void Signal(int signal);
   // Reads the rest of the output and waits for exit; kills the child and returns -1 when it
   // does not exit within the deadline.
