@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <system_error>
 
 #include "daemon/admin/server.h"
@@ -104,6 +105,7 @@ class Daemon final : public admin::Provider {
                 .token = config_.admin_token},
                *this, log) {
     loop_.OnPoll([this](const pipeline::PollEvent& event) {
+      last_poll_ = clock_.Now();
       if (const core::SourceState* state = loop_.State(event.source)) {
         pipeline::Record(metrics_, event, *state);
       }
@@ -197,11 +199,18 @@ class Daemon final : public admin::Provider {
     });
   }
 
-  // What `systemctl status` shows while running.
+  // What `systemctl status` shows while running: sources, the last poll, the outbox.
   std::string StatusLine() const {
-    return fmt::format("polling {} of {} sources, {} rules, {} sinks",
-                       config::EnabledSourceCount(config_), config_.sources.size(),
-                       config_.rules.size(), config_.sinks.size());
+    std::string last = "none yet";
+    if (last_poll_) {
+      auto ago = std::chrono::duration_cast<std::chrono::seconds>(clock_.Now() - *last_poll_);
+      last = std::to_string(ago.count()) + " s ago";
+    }
+    return fmt::format(
+        "polling {} of {} sources (last poll {}), {} rules, {} sinks, {} alerts "
+        "in the outbox",
+        config::EnabledSourceCount(config_), config_.sources.size(), last, config_.rules.size(),
+        config_.sinks.size(), outbox_pending_);
   }
 
   bool DeliveryStopped() const {
@@ -245,13 +254,16 @@ class Daemon final : public admin::Provider {
     boost::asio::co_spawn(io_, std::move(read),
                           [this](std::exception_ptr e, std::map<std::string, std::size_t> pending) {
                             if (!e) {
+                              outbox_pending_ = 0;
                               for (const auto& sink : config_.sinks) {
                                 auto it = pending.find(sink.name);
-                                metrics_.OutboxPending(sink.name,
-                                                       it == pending.end() ? 0 : it->second);
+                                std::size_t n = it == pending.end() ? 0 : it->second;
+                                metrics_.OutboxPending(sink.name, n);
+                                outbox_pending_ += n;
                               }
                             }
                             if (stopping_) return;
+                            if (ready_) notifier_.Status(StatusLine());
                             outbox_timer_.expires_after(kOutboxInterval);
                             outbox_timer_.async_wait([this](const boost::system::error_code& ec) {
                               if (!ec) WatchOutbox();
@@ -354,6 +366,8 @@ class Daemon final : public admin::Provider {
   boost::asio::steady_timer drain_;
   boost::asio::steady_timer outbox_timer_{io_};
   bool stopping_ = false;
+  std::optional<core::WallTime> last_poll_;  // for the STATUS line
+  std::size_t outbox_pending_ = 0;           // over all sinks, as last read
   std::chrono::steady_clock::time_point drain_deadline_ =
       std::chrono::steady_clock::time_point::max();
   Notifier notifier_;   // after io_: goes before the io_context its watchdog timer is on

@@ -158,6 +158,11 @@ TEST(EndToEndTest, NewItemsArriveOnceAndAreCountedAndARestartSendsNothing) {
   EXPECT_EQ(test::Sample(metrics, "newsmon_source_matches_total{source=\"site\"}"), 1);
   EXPECT_EQ(test::Sample(metrics, "newsmon_alert_latency_seconds_count{sink=\"hook\"}"), 2);
   EXPECT_EQ(test::Sample(metrics, "newsmon_outbox_pending{sink=\"hook\"}"), 0);
+  // promtool finds nothing to say about a live scrape.
+  auto exposition = dir.Write("scrape.txt", metrics.substr(metrics.find("\r\n\r\n") + 4));
+  auto lint = test::RunProcess({"promtool", "check", "metrics"}, {}, 30s, exposition.string());
+  EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+  EXPECT_EQ(lint.out + lint.err, "");
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(15s), 0);
 
