@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tests/support/free_port.h"
+#include "tests/support/notify_socket.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -185,61 +186,7 @@ TEST(ServiceTest, PrometheusConfigIsValid) {
 }
 
 // systemd's end of the notification socket: datagrams on a path of ours.
-class NotifySocket {
- public:
-  explicit NotifySocket(const fs::path& path) : path_(path) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-    bound_ = fd_ >= 0 && path.string().size() < sizeof(address.sun_path) &&
-             ::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
-  }
-  ~NotifySocket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  NotifySocket(const NotifySocket&) = delete;
-  NotifySocket& operator=(const NotifySocket&) = delete;
-
-  bool bound() const { return bound_; }
-  const fs::path& path() const { return path_; }
-
-  // The next datagram, or nothing when none arrives within `timeout`.
-  std::optional<std::string> Receive(milliseconds timeout) {
-    auto deadline = Clock::now() + timeout;
-    while (true) {
-      // Rounded up: poll's milliseconds must not end the wait before the deadline.
-      auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now());
-      pollfd entry{.fd = fd_, .events = POLLIN, .revents = 0};
-      int ready = ::poll(&entry, 1, static_cast<int>(std::max(left.count(), milliseconds::rep{0})));
-      if (ready > 0) {
-        char buffer[4096];
-        ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-        if (n >= 0) return std::string(buffer, static_cast<std::size_t>(n));
-      }
-      if ((ready < 0 && errno != EINTR) || Clock::now() >= deadline) return std::nullopt;
-    }
-  }
-
-  // Receives until a datagram satisfies `wanted` or `timeout` passes; returns everything
-  // received meanwhile into `seen` and whether the wanted one came.
-  bool WaitFor(const std::function<bool(const std::string&)>& wanted, milliseconds timeout,
-               std::vector<std::string>& seen) {
-    auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      auto message = Receive(std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-      if (!message) return false;
-      seen.push_back(*message);
-      if (wanted(*message)) return true;
-    }
-    return false;
-  }
-
- private:
-  fs::path path_;
-  int fd_ = -1;
-  bool bound_ = false;
-};
+using test::NotifySocket;
 
 bool HasLine(const std::string& message, const std::string& line) {
   return Contains("\n" + message + "\n", "\n" + line + "\n");

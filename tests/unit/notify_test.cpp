@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/notify_socket.h"
 #include "tests/support/temp_dir.h"
 
 namespace newsmon::app {
@@ -39,54 +40,7 @@ using std::chrono::milliseconds;
 constexpr std::chrono::microseconds kInterval{300'000};
 constexpr auto kPeriod = kInterval / 2;
 
-// The service manager's end: a datagram socket bound to a path, as systemd's NOTIFY_SOCKET.
-class NotifySocket {
- public:
-  explicit NotifySocket(const std::filesystem::path& path) : path_(path) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-    bound_ = fd_ >= 0 && path.string().size() < sizeof(address.sun_path) &&
-             ::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
-  }
-  ~NotifySocket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  NotifySocket(const NotifySocket&) = delete;
-  NotifySocket& operator=(const NotifySocket&) = delete;
-
-  bool bound() const { return bound_; }
-  const std::filesystem::path& path() const { return path_; }
-
-  // The next datagram, or nothing when none arrives within `timeout`.
-  std::optional<std::string> Receive(milliseconds timeout) {
-    auto deadline = Clock::now() + timeout;
-    while (true) {
-      // Rounded up: poll's milliseconds must not end the wait before the deadline.
-      auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now());
-      pollfd entry{.fd = fd_, .events = POLLIN, .revents = 0};
-      int ready = ::poll(&entry, 1, static_cast<int>(std::max(left.count(), milliseconds::rep{0})));
-      if (ready > 0) {
-        char buffer[4096];
-        ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-        if (n >= 0) return std::string(buffer, static_cast<std::size_t>(n));
-      }
-      if ((ready < 0 && errno != EINTR) || Clock::now() >= deadline) return std::nullopt;
-    }
-  }
-
-  // Throws away what is queued.
-  void Drain() {
-    while (Receive(0ms)) {
-    }
-  }
-
- private:
-  std::filesystem::path path_;
-  int fd_ = -1;
-  bool bound_ = false;
-};
+using test::NotifySocket;
 
 // An io_context run by its own thread, as the daemon's loop; the Notifier lives on it.
 class Loop {
