@@ -6,7 +6,6 @@
 // verbatim. A field of one run of character data is cleaned straight from the document:
 // its XML references and any escaped HTML are read in the same pass.
 #include <algorithm>
-#include <bit>
 #include <charconv>
 #include <cstring>
 #include <pugixml.hpp>
@@ -14,10 +13,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "daemon/core/url.h"
 #include "daemon/parse/context.h"
@@ -130,9 +125,11 @@ bool IsBlockElement(pugi::xml_node node) {
 // contribute their text, block elements a space at each edge. Points into `scratch` or the
 // document. `escaped` tells the commonest case, one run of character data, which is
 // returned as it stands in the document, its XML references still to be decoded
-// (CleanXmlText reads it so without a decoded copy).
-std::string_view ElementText(pugi::xml_node node, std::string& scratch, bool& escaped) {
+// (CleanXmlText reads it so without a decoded copy). `depth` is how deep the subtree's
+// elements nest below `node` (0 without child elements).
+std::string_view ElementText(pugi::xml_node node, std::string& scratch, bool& escaped, int& depth) {
   escaped = false;
+  depth = 0;
   pugi::xml_node first = node.first_child();
   if (!first) return {};
   if (!first.next_sibling()) {
@@ -145,20 +142,24 @@ std::string_view ElementText(pugi::xml_node node, std::string& scratch, bool& es
   scratch.clear();
   // Iterative walk: nesting depth is the document's to choose.
   pugi::xml_node cur = first;
+  int level = 1;
   while (cur && cur != node) {
     if (cur.type() == pugi::node_pcdata) {
       AppendXmlDecoded(scratch, cur.value());
     } else if (cur.type() == pugi::node_cdata) {
       scratch += cur.value();
-    } else if (cur.type() == pugi::node_element && IsBlockElement(cur)) {
-      scratch += ' ';
+    } else if (cur.type() == pugi::node_element) {
+      depth = std::max(depth, level);
+      if (IsBlockElement(cur)) scratch += ' ';
     }
     if (cur.first_child()) {
       cur = cur.first_child();
+      ++level;
       continue;
     }
     while (cur != node && !cur.next_sibling()) {
       cur = cur.parent();
+      --level;
       if (cur != node && IsBlockElement(cur)) scratch += ' ';
     }
     if (cur != node) {
@@ -169,10 +170,20 @@ std::string_view ElementText(pugi::xml_node node, std::string& scratch, bool& es
   return scratch;
 }
 
+// Thrown when the text read from an element nests deeper than limits.max_depth; ReadXmlFeed
+// turns it into the document's error.
+struct TooDeep {};
+
+void CheckDepth(int depth, const Context& ctx) {
+  if (depth > ctx.options().limits.max_depth) throw TooDeep{};
+}
+
 // ElementText with the references decoded, for text that is read as it is (links, numbers).
-std::string_view RawText(pugi::xml_node node, std::string& scratch) {
+std::string_view RawText(pugi::xml_node node, std::string& scratch, const Context& ctx) {
   bool escaped;
-  std::string_view text = ElementText(node, scratch, escaped);
+  int depth;
+  std::string_view text = ElementText(node, scratch, escaped, depth);
+  CheckDepth(depth, ctx);
   if (!escaped || text.find('&') == std::string_view::npos) return text;
   scratch.clear();
   AppendXmlDecoded(scratch, text);
@@ -183,76 +194,10 @@ std::string_view RawText(pugi::xml_node node, std::string& scratch) {
 std::string CleanElementText(pugi::xml_node node, std::string& scratch, TextKind kind,
                              const Context& ctx) {
   bool escaped;
-  std::string_view text = ElementText(node, scratch, escaped);
+  int depth;
+  std::string_view text = ElementText(node, scratch, escaped, depth);
+  CheckDepth(depth, ctx);
   return escaped ? ctx.XmlText(text, kind) : ctx.Text(text, kind);
-}
-
-// The first of the bytes `a`, `b` and `c` in [p, end), or `end`. For the end of a tag, a
-// few bytes away: an inline 16-byte scan costs a fraction of a call to memchr.
-const char* FindAny(const char* p, const char* end, char a, char b, char c) {
-#if defined(__SSE2__)
-  const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c);
-  for (; end - p >= 16; p += 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i hits =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, va), _mm_cmpeq_epi8(bytes, vb)),
-                     _mm_cmpeq_epi8(bytes, vc));
-    if (const int mask = _mm_movemask_epi8(hits); mask != 0) {
-      return p + std::countr_zero(static_cast<unsigned>(mask));
-    }
-  }
-#endif
-  while (p < end && *p != a && *p != b && *p != c) ++p;
-  return p;
-}
-
-const char* Find(const char* p, const char* end, char c) { return FindAny(p, end, c, c, c); }
-
-// Whether the element nesting of an XML document passes `limit`, read from its bytes
-// before pugixml builds it: a walk over the built tree costs several times more (pugixml's
-// accessors are calls into the shared library). Comments, CDATA, PIs and the DOCTYPE are
-// skipped, quoted attribute values may hold '>'. Malformed markup only makes the estimate
-// wrong, never unsafe: pugixml rejects what does not parse.
-bool XmlDeeperThan(std::string_view xml, int limit) {
-  const char* p = xml.data();
-  const char* const end = p + xml.size();
-  int depth = 0;
-  auto rest = [&] { return std::string_view(p, static_cast<std::size_t>(end - p)); };
-  auto skip_past = [&](std::string_view terminator) {
-    std::size_t at = rest().find(terminator);
-    p = at == std::string_view::npos ? end : p + at + terminator.size();
-  };
-  while (p < end) {
-    // Text between tags can be long (an escaped description): memchr's wide scan wins there.
-    p = static_cast<const char*>(std::memchr(p, '<', static_cast<std::size_t>(end - p)));
-    if (p == nullptr) break;
-    ++p;
-    if (rest().starts_with("/")) {
-      depth = depth > 0 ? depth - 1 : 0;
-      p = Find(p, end, '>');
-      if (p != end) ++p;
-    } else if (rest().starts_with("?")) {
-      skip_past("?>");
-    } else if (rest().starts_with("!--")) {
-      skip_past("-->");
-    } else if (rest().starts_with("![CDATA[")) {
-      skip_past("]]>");
-    } else if (rest().starts_with("!")) {
-      // A DOCTYPE, with an internal subset in [ ... ] that may hold '>'.
-      skip_past(rest().find('[') < rest().find('>') ? "]>" : ">");
-    } else {
-      // A start tag ends at the first '>' outside quotes; any quote opens a quoted run.
-      for (p = FindAny(p, end, '>', '"', '\''); p != end && *p != '>';
-           p = FindAny(p, end, '>', '"', '\'')) {
-        p = Find(p + 1, end, *p);
-        if (p != end) ++p;
-      }
-      if (p == end) break;
-      if (p[-1] != '/' && ++depth > limit) return true;
-      ++p;
-    }
-  }
-  return false;
 }
 
 std::string AttributeText(pugi::xml_node node, const char* name) {
@@ -267,9 +212,10 @@ struct Field {
   std::string storage;
   bool escaped = false;  // `text` is character data with its XML references undecoded
   bool present = false;
+  int depth = 0;  // of the elements inside, as ElementText tells it
 
   void Set(pugi::xml_node node) {
-    text = ElementText(node, storage, escaped);
+    text = ElementText(node, storage, escaped, depth);
     present = true;
   }
   // The text with its references decoded, for fields read as they are (links, dates).
@@ -297,6 +243,7 @@ struct Field {
     text = {};
     escaped = false;
     present = false;
+    depth = 0;
   }
 };
 
@@ -361,15 +308,31 @@ struct ItemFields {
   bool guid_is_permalink = true;
   std::vector<std::string> categories;
 
+  static constexpr Field ItemFields::*kAll[] = {&ItemFields::title,
+                                                &ItemFields::media_title,
+                                                &ItemFields::dc_title,
+                                                &ItemFields::link,
+                                                &ItemFields::guid,
+                                                &ItemFields::pub_date,
+                                                &ItemFields::dc_date,
+                                                &ItemFields::updated,
+                                                &ItemFields::description,
+                                                &ItemFields::content,
+                                                &ItemFields::media_description,
+                                                &ItemFields::author,
+                                                &ItemFields::dc_creator};
+
   void Reset() {
-    for (Field* f : {&title, &media_title, &dc_title, &link, &guid, &pub_date, &dc_date, &updated,
-                     &description, &content, &media_description, &author, &dc_creator}) {
-      f->Reset();
-    }
+    for (auto field : kAll) (this->*field).Reset();
     atom_link.clear();
     title_kind = summary_kind = content_kind = TextKind::kHtml;
     guid_is_permalink = true;
     categories.clear();
+  }
+
+  // Every field read: the item's text nests no deeper than the limit.
+  void CheckDepth(const Context& ctx) {
+    for (auto field : kAll) parse::CheckDepth((this->*field).depth, ctx);
   }
 };
 
@@ -454,6 +417,7 @@ bool ReadRssItem(pugi::xml_node item, const Namespaces& ns, ItemFields& f, Conte
     }
   }
 
+  f.CheckDepth(ctx);
   core::Item out;
   const Field& title = f.title.present ? f.title : f.dc_title.present ? f.dc_title : f.media_title;
   out.title = title.Clean(TextKind::kHtml, ctx);
@@ -493,7 +457,7 @@ void ReadRssChannel(pugi::xml_node channel, const Namespaces& ns, Context& ctx) 
     } else if (space == Ns::kNone && local == "link") {
       if (child.first_child()) {
         if (alternate_rank < 3) {
-          feed.link = ctx.Link(RawText(child, scratch));
+          feed.link = ctx.Link(RawText(child, scratch, ctx));
           if (feed.link) alternate_rank = 3;
         }
       } else {
@@ -502,7 +466,7 @@ void ReadRssChannel(pugi::xml_node channel, const Namespaces& ns, Context& ctx) 
     } else if (space == Ns::kAtom && local == "link") {
       ReadFeedLink(child, {}, alternate_rank, ctx);
     } else if (space == Ns::kNone && local == "ttl") {
-      std::string text = ctx.Text(RawText(child, scratch), TextKind::kPlain);
+      std::string text = ctx.Text(RawText(child, scratch, ctx), TextKind::kPlain);
       unsigned minutes = 0;
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), minutes);
       if (ec == std::errc() && end == text.data() + text.size() && minutes > 0) {
@@ -600,6 +564,7 @@ bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view 
     }
   }
 
+  f.CheckDepth(ctx);
   core::Item out;
   out.title = f.title.Clean(f.title_kind, ctx);
   if (out.title.empty() && f.media_title.present) {
@@ -646,7 +611,7 @@ void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
     } else if (local == "author" && !feed_author) {
       for (pugi::xml_node part : child.children()) {
         if (Namespaces::Local(part) == "name") {
-          feed_author = ctx.OptionalText(RawText(part, scratch), TextKind::kPlain);
+          feed_author = ctx.OptionalText(RawText(part, scratch, ctx), TextKind::kPlain);
         }
       }
     }
@@ -664,12 +629,14 @@ void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
 
 // After a parse error pugixml keeps the elements that were still open at the error, on the
 // path of last children. An item among them is cut short: reading it would alert on a
-// truncated title now and again, under another id, once the feed is whole.
+// truncated title now and again, under another id, once the feed is whole. It is renamed
+// to a name no reader looks for (and no XML element can have): removing it would free its
+// subtree recursively, as deep as the document nests.
 void DropUnfinishedItem(pugi::xml_node root) {
   for (pugi::xml_node cur = root; cur; cur = cur.last_child()) {
     std::string_view local = Namespaces::Local(cur);
     if (cur.type() == pugi::node_element && (local == "item" || local == "entry")) {
-      cur.parent().remove_child(cur);
+      cur.set_name(" unfinished");
       return;
     }
   }
@@ -683,9 +650,9 @@ std::string ReadXmlFeed(std::string& utf8, Context& ctx) {
        (p = static_cast<char*>(std::memchr(p, '\0', static_cast<std::size_t>(end - p))));) {
     *p = ' ';
   }
-  if (XmlDeeperThan(utf8, ctx.options().limits.max_depth)) {
-    return "XML nested deeper than " + std::to_string(ctx.options().limits.max_depth) + " levels";
-  }
+  // pugixml builds and frees its tree without recursion, and the readers walk it without
+  // recursion too: nesting costs only its bytes. The limit applies to the text read
+  // (CheckDepth), so a hostile document cannot make an item out of a pile of tags.
   pugi::xml_document doc;
   constexpr unsigned kOptions = pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute;
   pugi::xml_parse_result parsed =
@@ -699,12 +666,18 @@ std::string ReadXmlFeed(std::string& utf8, Context& ctx) {
   }
   Namespaces ns;
   ns.Declare(root);
-  if (local == "feed") {
-    ctx.feed().format = core::SourceKind::kAtom;
-    ReadAtom(root, ns, ctx);
-  } else if (local == "rss" || local == "RDF") {
-    ctx.feed().format = local == "rss" ? core::SourceKind::kRss : core::SourceKind::kRdf;
-    ReadRss(root, ns, ctx);
+  if (local == "feed" || local == "rss" || local == "RDF") {
+    try {
+      if (local == "feed") {
+        ctx.feed().format = core::SourceKind::kAtom;
+        ReadAtom(root, ns, ctx);
+      } else {
+        ctx.feed().format = local == "rss" ? core::SourceKind::kRss : core::SourceKind::kRdf;
+        ReadRss(root, ns, ctx);
+      }
+    } catch (const TooDeep&) {
+      return "XML nested deeper than " + std::to_string(ctx.options().limits.max_depth) + " levels";
+    }
   } else if (!root) {
     return problem.empty() ? "the document has no root element" : problem;
   } else {

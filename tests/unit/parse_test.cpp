@@ -3,6 +3,7 @@
 // fixtures (parse_fixtures_test); the building blocks by their own tests.
 #include "daemon/parse/parse.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -13,6 +14,7 @@ namespace newsmon::parse {
 namespace {
 
 using core::SourceKind;
+using ::testing::HasSubstr;
 
 std::string Rss(const std::string& items) {
   return "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title>"
@@ -110,21 +112,59 @@ TEST(ParseLimits, XmlNestingPastMaxDepthIsAnError) {
   EXPECT_EQ(result.error, "XML nested deeper than 256 levels");
 }
 
-// The depth is read from the bytes: only real start tags count, not what merely looks
-// like one inside CDATA, comments or attribute values, nor self-closing tags.
-TEST(ParseLimits, XmlNestingCountsOnlyOpenElements) {
+std::string Nested(int depth, std::string_view inner = "x") {
+  std::string out;
+  for (int i = 0; i < depth; ++i) out += "<b>";
+  out += inner;
+  for (int i = 0; i < depth; ++i) out += "</b>";
+  return out;
+}
+
+// The limit counts the elements inside a field read for its text: 256 levels pass, 257 do
+// not, wherever the field is (a category, the channel's title).
+TEST(ParseLimits, XmlNestingIsCountedInTheFieldsRead) {
+  auto at_limit =
+      ParseText(Rss("<item><title>t</title><description>" + Nested(256) + "</description></item>"));
+  ASSERT_TRUE(at_limit.ok()) << at_limit.error;
+  EXPECT_EQ(at_limit.feed->items.at(0).summary, "x");
+  for (std::string items : {"<item><title>t</title><category>" + Nested(257) + "</category></item>",
+                            "<item><title>" + Nested(257) + "</title></item>"}) {
+    EXPECT_EQ(ParseText(Rss(items)).error, "XML nested deeper than 256 levels") << items;
+  }
+  std::string channel_title = "<rss version=\"2.0\"><channel><title>" + Nested(257) +
+                              "</title><item><title>t</title></item></channel></rss>";
+  EXPECT_EQ(ParseText(channel_title).error, "XML nested deeper than 256 levels");
+}
+
+// Only real elements count, not what merely looks like one inside CDATA, comments or
+// attribute values; markup nobody reads costs only its bytes, however deep.
+TEST(ParseLimits, XmlNestingCountsOnlyElementsThatAreRead) {
   std::string looks_deep;
   for (int i = 0; i < 300; ++i) looks_deep += "<b>";
   std::string items = "<item><title>t</title><description><![CDATA[" + looks_deep +
                       "]]></description>"
                       "<!-- " +
                       looks_deep + " --><category domain=\"" + std::string(300, '>') +
-                      "\">c</category>";
+                      "\">c</category><unknown>" + Nested(100'000) + "</unknown>";
   for (int i = 0; i < 300; ++i) items += "<x/>";
   items += "</item>";
   auto result = ParseText(Rss(items));
   ASSERT_TRUE(result.ok()) << result.error;
   EXPECT_EQ(result.feed->items.at(0).categories, std::vector<std::string>{"c"});
+}
+
+// A document cut off a million levels deep inside an item: the item is dropped (it is
+// unfinished) without walking or freeing its subtree recursively, and the items before it
+// are kept.
+TEST(ParseLimits, AnUnfinishedItemNestedAMillionDeepIsDropped) {
+  std::string doc = "<rss version=\"2.0\"><channel><item><title>kept</title></item><item>";
+  for (int i = 0; i < 1'000'000; ++i) doc += "<b>";
+  auto result = ParseText(doc);
+  ASSERT_TRUE(result.ok()) << result.error;
+  ASSERT_EQ(result.feed->items.size(), 1u);
+  EXPECT_EQ(result.feed->items[0].title, "kept");
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_THAT(result.warnings[0], HasSubstr("items after it are lost"));
 }
 
 TEST(ParseLimits, LongFieldsAreCutAtTheLimit) {
