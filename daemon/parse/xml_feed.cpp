@@ -127,19 +127,23 @@ bool IsBlockElement(pugi::xml_node node) {
 // returned as it stands in the document, its XML references still to be decoded
 // (CleanXmlText reads it so without a decoded copy). `depth` is how deep the subtree's
 // elements nest below `node` (0 without child elements).
+//
+// The document is parsed with parse_embed_pcdata: character data that comes first in an
+// element is the element's own value, not a child node of its own.
 std::string_view ElementText(pugi::xml_node node, std::string& scratch, bool& escaped, int& depth) {
   escaped = false;
   depth = 0;
+  const char* const own = node.value();
   pugi::xml_node first = node.first_child();
-  if (!first) return {};
-  if (!first.next_sibling()) {
-    if (first.type() == pugi::node_cdata) return first.value();
-    if (first.type() == pugi::node_pcdata) {
-      escaped = true;
-      return first.value();
-    }
+  if (!first) {
+    escaped = *own != '\0';
+    return own;
+  }
+  if (*own == '\0' && first.type() == pugi::node_cdata && !first.next_sibling()) {
+    return first.value();
   }
   scratch.clear();
+  AppendXmlDecoded(scratch, own);
   // Iterative walk: nesting depth is the document's to choose.
   pugi::xml_node cur = first;
   int level = 1;
@@ -151,6 +155,7 @@ std::string_view ElementText(pugi::xml_node node, std::string& scratch, bool& es
     } else if (cur.type() == pugi::node_element) {
       depth = std::max(depth, level);
       if (IsBlockElement(cur)) scratch += ' ';
+      AppendXmlDecoded(scratch, cur.value());
     }
     if (cur.first_child()) {
       cur = cur.first_child();
@@ -169,6 +174,9 @@ std::string_view ElementText(pugi::xml_node node, std::string& scratch, bool& es
   }
   return scratch;
 }
+
+// Whether an element has content: text or child nodes.
+bool HasContent(pugi::xml_node node) { return *node.value() != '\0' || node.first_child(); }
 
 // Thrown when the text read from an element nests deeper than limits.max_depth; ReadXmlFeed
 // turns it into the document's error.
@@ -370,7 +378,7 @@ bool ReadRssItem(pugi::xml_node item, const Namespaces& ns, ItemFields& f, Conte
           f.title.SetIfAbsent(child);
         } else if (local == "link") {
           // <link href="…"/> without text is an Atom link in the default namespace.
-          if (child.first_child()) {
+          if (HasContent(child)) {
             f.link.SetIfAbsent(child);
           } else if (f.atom_link.empty() && RelOf(child) == "alternate") {
             f.atom_link = AttributeText(child, "href");
@@ -455,7 +463,7 @@ void ReadRssChannel(pugi::xml_node channel, const Namespaces& ns, Context& ctx) 
     if (space == Ns::kNone && local == "title" && feed.title.empty()) {
       feed.title = CleanElementText(child, scratch, TextKind::kHtml, ctx);
     } else if (space == Ns::kNone && local == "link") {
-      if (child.first_child()) {
+      if (HasContent(child)) {
         if (alternate_rank < 3) {
           feed.link = ctx.Link(RawText(child, scratch, ctx));
           if (feed.link) alternate_rank = 3;
@@ -654,7 +662,8 @@ std::string ReadXmlFeed(std::string& utf8, Context& ctx) {
   // recursion too: nesting costs only its bytes. The limit applies to the text read
   // (CheckDepth), so a hostile document cannot make an item out of a pile of tags.
   pugi::xml_document doc;
-  constexpr unsigned kOptions = pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute;
+  constexpr unsigned kOptions =
+      pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute | pugi::parse_embed_pcdata;
   pugi::xml_parse_result parsed =
       doc.load_buffer_inplace(utf8.data(), utf8.size(), kOptions, pugi::encoding_utf8);
   pugi::xml_node root = doc.document_element();

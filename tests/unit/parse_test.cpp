@@ -207,6 +207,22 @@ TEST(ParseItems, SourceNameIsCopiedIntoEveryItem) {
   for (const auto& item : result.feed->items) EXPECT_EQ(item.source, "tass-ru");
 }
 
+// Text, CDATA and child elements mixed in one field come out in document order, whichever
+// comes first; block elements separate words, inline ones do not.
+TEST(ParseItems, MixedContentKeepsDocumentOrder) {
+  auto result = ParseText(
+      Rss("<item><title>x<![CDATA[ & y]]> z<b>!</b></title>"
+          "<description>a <b>b</b>c<p>d</p>e &amp;lt;i&amp;gt; f</description>"
+          "<category><![CDATA[one]]> two</category><link>\n  https://a.example/1  \n</link>"
+          "</item>"));
+  ASSERT_TRUE(result.ok()) << result.error;
+  const auto& item = result.feed->items.at(0);
+  EXPECT_EQ(item.title, "x & y z!");
+  EXPECT_EQ(item.summary, "a bc d e <i> f");  // double-escaped markup is text
+  EXPECT_EQ(item.categories, std::vector<std::string>{"one two"});
+  EXPECT_EQ(item.link, "https://a.example/1");
+}
+
 TEST(ParseItems, ConfiguredKindThatDisagreesIsAWarningNotAnError) {
   Options options{.kind = SourceKind::kAtom};
   auto result = Parse(Rss("<item><title>a</title></item>"), options);
