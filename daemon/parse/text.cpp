@@ -899,7 +899,14 @@ class Cleaner {
     if (name < end && IsAsciiAlpha(*name)) {
       const TagName tag = ScanTagName(name, end);
       name += tag.name.size();
-      if (name < end && *name == '&' && ContinuesName(name, end)) return GiveUp(lt);
+      const char* tag_end = nullptr;  // past a "&gt;" right after the name: the commonest tag
+      if (name < end && *name == '&') {
+        const char* after = name;
+        const char c = NextDecodedChar(after, end);
+        // A reference that continues the name is left to the decoded copy.
+        if (kTagNameChars[static_cast<unsigned char>(c)]) return GiveUp(lt);
+        if (c == '>') tag_end = after;
+      }
       switch (KindOfElement(tag)) {
         case ElementKind::kInline:
           break;
@@ -910,18 +917,12 @@ class Cleaner {
           if (!closing) return GiveUp(lt);
           break;
       }
+      if (tag_end != nullptr) return tag_end;
     } else if (!closing) {
       AppendLiteral('<');  // "x &lt; y", "a &lt;3"
       return p;
     }
     return SkipEscapedTag(name, end);
-  }
-
-  // Whether the reference at `p` stands for a character of a tag name.
-  static bool ContinuesName(const char* p, const char* end) {
-    const char* q = p;
-    const char c = NextDecodedChar(q, end);
-    return kTagNameChars[static_cast<unsigned char>(c)];
   }
 
   // SkipTag over escaped text: the '>', '=' and quotes it looks for may be references.
