@@ -3,6 +3,7 @@
 // Internal to parse.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,12 @@ class Context {
 
   // ParseDate; an unparseable non-empty date is a warning naming `field`, never an error.
   std::optional<core::TimePoint> Date(std::string_view raw, std::string_view field);
+
+  // Room for the items a document of `bytes` likely holds (one per KiB, at most
+  // limits.max_items): growing the list item by item moves every Item several times.
+  void ExpectItemsIn(std::size_t bytes) {
+    feed_.items.reserve(std::min(bytes / 1024, options_.limits.max_items));
+  }
 
   // Adds a finished item. An item without a title takes the start of its summary as title;
   // with neither it is skipped with a warning. Returns false once limits.max_items items are

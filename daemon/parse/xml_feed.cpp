@@ -676,6 +676,7 @@ std::string ReadXmlFeed(std::string& utf8, Context& ctx) {
   Namespaces ns;
   ns.Declare(root);
   if (local == "feed" || local == "rss" || local == "RDF") {
+    ctx.ExpectItemsIn(utf8.size());
     try {
       if (local == "feed") {
         ctx.feed().format = core::SourceKind::kAtom;
