@@ -379,8 +379,17 @@ struct BlockBits {
 // `stop_char` is '<' for markup, else '&' (a stop byte in both kinds).
 #if defined(__SSE2__)
 // SSE2 is part of the x86-64 baseline: no run-time dispatch.
-inline BlockBits ScanBlock(const char* p, char stop_char) {
-  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+using Block = __m128i;
+
+inline Block LoadBlock(const char* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+inline void StoreBlock(char* out, Block bytes) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), bytes);
+}
+
+inline BlockBits ScanBlock(Block bytes, char stop_char) {
   const auto equal = [&](int c) {
     return _mm_cmpeq_epi8(bytes, _mm_set1_epi8(static_cast<char>(c)));
   };
@@ -401,7 +410,20 @@ inline BlockBits ScanBlock(const char* p, char stop_char) {
   return {.stop = stop, .space = space, .high = high};
 }
 #else
-inline BlockBits ScanBlock(const char* p, char stop_char) {
+struct Block {
+  char bytes[16];
+};
+
+inline Block LoadBlock(const char* p) {
+  Block block;
+  std::memcpy(block.bytes, p, 16);
+  return block;
+}
+
+inline void StoreBlock(char* out, const Block& block) { std::memcpy(out, block.bytes, 16); }
+
+inline BlockBits ScanBlock(const Block& in, char stop_char) {
+  const char* const p = in.bytes;
   BlockBits block{0, 0, 0};
   for (int i = 0; i < 16; ++i) {
     const auto c = static_cast<unsigned char>(p[i]);
@@ -602,11 +624,12 @@ class Cleaner {
   }
 
  private:
-  // Cleaning seldom lengthens text; Put grows the buffer when it does. A short text (a
+  // Cleaning seldom lengthens text; the writes grow the buffer when it does. CopyRun
+  // stores 16 bytes at a time: a longer text gets room for a block more. A short text (a
   // category, a name) stays in std::string's own buffer: no allocation at all.
   static std::size_t InitialSize(std::size_t text_size) {
     const std::size_t inline_capacity = std::string().capacity();  // folded to a constant
-    return text_size <= inline_capacity ? text_size : text_size + 8;
+    return text_size <= inline_capacity ? inline_capacity : text_size + 16;
   }
 
   // Stops the pass: Run's loop ends once size_ reaches the limit.
@@ -615,21 +638,14 @@ class Cleaner {
     limit_ = 0;
   }
 
-  // The bits of the 16 bytes from p, of which only those before `end` are text; the bits
-  // of the others are set in `stop`. Reads nothing outside [begin_, end).
-  BlockBits ScanAt(const char* p, const char* end) const {
-    if (end - p >= 16) [[likely]] {
-      return ScanBlock(p, stop_char_);
-    }
-    return ScanTail(p, end);
-  }
-
+  // The bits of the last bytes of the text, from p (fewer than 16): the bits past `end` are
+  // set in `stop`. Reads nothing outside [begin_, end).
   BlockBits ScanTail(const char* p, const char* end) const {
     const auto avail = static_cast<std::size_t>(end - p);
     BlockBits block;
     if (end - begin_ >= 16) {
       // The last 16 bytes of the text, moved down so that p comes first.
-      block = ScanBlock(end - 16, stop_char_);
+      block = ScanBlock(LoadBlock(end - 16), stop_char_);
       const auto shift = static_cast<unsigned>(16 - avail);
       block.stop >>= shift;
       block.space >>= shift;
@@ -637,7 +653,7 @@ class Cleaner {
     } else {
       char padded[16] = {};
       std::memcpy(padded, p, avail);
-      block = ScanBlock(padded, stop_char_);
+      block = ScanBlock(LoadBlock(padded), stop_char_);
     }
     block.stop |= ~std::uint32_t{0} << avail;
     return block;
@@ -645,15 +661,28 @@ class Cleaner {
 
   // The fast path, at a byte that copy_ allows: the run of such bytes, with the single
   // spaces between them and the visible characters among those that Special handles,
-  // found 16 bytes at a time and appended in one go.
+  // found 16 bytes at a time and stored to the output as they are found (the bytes stored
+  // past the run are overwritten next, or dropped by Finish).
   const char* CopyRun(const char* p, const char* end) {
+    FlushSpace();
     const char* const start = p;
-    // Append keeps at most room + 1 bytes of the run: no need to look further.
+    // Finish keeps at most room bytes of the run: no need to look much further.
     const std::size_t room = limit_ - size_;
     std::uint32_t after_space = 0;  // 1 when the byte before the block is a space of the run
     std::uint32_t high = 0;         // not 0 when the run has bytes from 0x80 up
     for (;;) {
-      const BlockBits block = ScanAt(p, end);
+      BlockBits block;
+      if (end - p >= 16) [[likely]] {
+        const Block bytes = LoadBlock(p);
+        block = ScanBlock(bytes, stop_char_);
+        Reserve(16);
+        StoreBlock(out_.data() + size_, bytes);
+      } else {
+        block = ScanTail(p, end);
+        const auto avail = static_cast<std::size_t>(end - p);
+        Reserve(avail);
+        std::memcpy(out_.data() + size_, p, avail);
+      }
       // A space ends the run when it follows another: FlushSpace knows not to repeat the
       // first, which the run keeps.
       const std::uint32_t stop = block.stop | (block.space & ((block.space << 1) | after_space));
@@ -661,34 +690,38 @@ class Cleaner {
         high |= block.high;
         after_space = block.space >> 15;
         p += 16;  // still inside the text: the bits past its end are set in block.stop
+        size_ += 16;
         if (static_cast<std::size_t>(p - start) > room) break;
         continue;
       }
       const int first = std::countr_zero(stop);
       high |= block.high & ((std::uint32_t{1} << first) - 1);
       p += first;
+      size_ += static_cast<std::size_t>(first);
       // Most characters behind the lead bytes that stop the scan are visible ("—", "«"):
-      // they stay in the run.
+      // they stay in the run. Such a character may reach past the bytes stored.
       if (p == end || static_cast<unsigned char>(*p) < 0x80) break;
       const std::size_t n = SpecialLength(p, end);
       if (n == 0 || Classify(DecodeValid(p, n)) != CharClass::kVisible) break;
+      Reserve(n);
+      for (std::size_t i = 0; i < n; ++i) out_[size_ + i] = p[i];
       high = 1;
       p += n;
+      size_ += n;
       after_space = 0;
       if (static_cast<std::size_t>(p - start) > room) break;
     }
     if (static_cast<std::size_t>(p - start) > room) {
-      // A run cut short may end inside a character: end it after that character.
+      // A run cut short may end inside a character: the check below sees all of it (Finish
+      // cuts the output at a character boundary).
       for (int i = 0; i < 3 && p < end && (static_cast<unsigned char>(*p) & 0xC0) == 0x80; ++i) {
         ++p;
       }
     }
-    const auto size = static_cast<std::size_t>(p - start);
-    if (check_ && high != 0 && !IsValidUtf8({start, size})) {
+    if (check_ && high != 0 && !IsValidUtf8({start, static_cast<std::size_t>(p - start)})) {
       Invalid();
       return end;
     }
-    Append(start, size);
     return p;
   }
 
@@ -716,14 +749,14 @@ class Cleaner {
     return p + n;
   }
 
-  // out_ is a buffer of which size_ bytes are written.
-  void Put(const char* p, std::size_t n) {
+  // out_ is a buffer of which size_ bytes are written: makes room for n more.
+  void Reserve(std::size_t n) {
     if (out_.size() - size_ < n) [[unlikely]] {
       Grow(n);
     }
-    std::memcpy(out_.data() + size_, p, n);
-    size_ += n;
   }
+
+  [[gnu::noinline]] void Grow(std::size_t n) { out_.resize(std::max(2 * out_.size(), size_ + n)); }
 
   // For a character or two: a call to memcpy costs more than the copy.
   void PutShort(const char* p, std::size_t n) {
@@ -731,13 +764,9 @@ class Cleaner {
   }
 
   void Put(char c) {
-    if (out_.size() == size_) [[unlikely]] {
-      Grow(1);
-    }
+    Reserve(1);
     out_[size_++] = c;
   }
-
-  [[gnu::noinline]] void Grow(std::size_t n) { out_.resize(std::max(2 * out_.size(), size_ + n)); }
 
   // `cp` is a Unicode scalar value other than NUL (as ParseNumeric makes them).
   void PutUtf8(char32_t cp) {
@@ -766,29 +795,20 @@ class Cleaner {
   }
 
   // A space goes out only between visible characters: not first, and not again after the
-  // one that CopyRun may have copied already.
+  // one that CopyRun may have copied already. It is written before that is known and kept
+  // or not without a branch: whether a space is pending is as unpredictable as the text.
   void FlushSpace() {
-    if (pending_space_) {
-      pending_space_ = false;
-      if (size_ > 0 && out_[size_ - 1] != ' ') Put(' ');
-    }
+    Reserve(1);
+    out_[size_] = ' ';
+    const bool after_visible = size_ > 0 && out_[size_ - 1] != ' ';
+    size_ += static_cast<std::size_t>(pending_space_ & after_visible);
+    pending_space_ = false;
   }
 
-  // Appends visible bytes of the text. A long run is clipped one byte past limit_: enough
-  // for Finish to see whether the cut lands inside a character.
+  // Appends a character or two of the text as they are.
   void Append(const char* p, std::size_t n) {
     FlushSpace();
-    const std::size_t room = limit_ > size_ ? limit_ - size_ : 0;
-    if (n > room) n = room + 1;
-    if (n <= kShortCopy && static_cast<std::size_t>(end_ - p) >= kShortCopy &&
-        out_.size() - size_ >= kShortCopy) {
-      // Most runs are a few words: a copy of fixed size is a few instructions where a call
-      // to memcpy is tens. The bytes past n are overwritten next, or dropped by Finish.
-      std::memcpy(out_.data() + size_, p, kShortCopy);
-      size_ += n;
-      return;
-    }
-    Put(p, n);
+    PutShort(p, n);
   }
 
   void AppendCodePoint(char32_t cp) {
@@ -1081,10 +1101,9 @@ class Cleaner {
   const bool check_;
   bool escaped_;                      // XML references still to decode (CleanXmlText)
   const char* gave_up_at_ = nullptr;  // where an escaped pass stopped
-  static constexpr std::size_t kShortCopy = 32;
 
   const char* begin_;  // of the whole text: ScanAt may read back to here
-  const char* end_;    // of the whole text: Append may read ahead to here
+  const char* end_;    // of the whole text
   std::size_t limit_;  // max_bytes, or 0 once invalid UTF-8 is found
   std::string out_;
   std::size_t size_ = 0;
