@@ -244,6 +244,13 @@ struct Field {
     if (clean.empty()) return std::nullopt;
     return clean;
   }
+  // The value of `node`'s attribute `name`, its XML references undecoded.
+  void SetAttribute(pugi::xml_node node, const char* name) {
+    text = node.attribute(name).value();
+    escaped = true;
+    present = true;
+    depth = 0;
+  }
   void SetIfAbsent(pugi::xml_node node) {
     if (!present || text.empty()) Set(node);
   }
@@ -295,19 +302,22 @@ void ReadFeedLink(pugi::xml_node link, std::string_view base, int& alternate_ran
   }
 }
 
-std::string XmlBase(pugi::xml_node node, std::string_view parent_base) {
+// The base URL in effect inside `node`: `parent_base`, or its own xml:base resolved
+// against that, kept in `storage`.
+std::string_view XmlBase(pugi::xml_node node, std::string_view parent_base, std::string& storage) {
   std::string_view own = node.attribute("xml:base").value();
-  if (own.empty()) return std::string(parent_base);
+  if (own.empty()) return parent_base;
   std::string decoded;
   AppendXmlDecoded(decoded, own);
-  if (auto resolved = core::ResolveUrl(parent_base, decoded)) return *resolved;
-  return decoded;
+  auto resolved = core::ResolveUrl(parent_base, decoded);
+  storage = resolved ? std::move(*resolved) : std::move(decoded);
+  return storage;
 }
 
 struct ItemFields {
   Field title, media_title, dc_title;
   Field link, guid;
-  std::string atom_link;  // rel=alternate href
+  Field atom_link;  // rel=alternate href, as the attribute has it
   Field pub_date, dc_date, updated;
   Field description, content, media_description;
   TextKind title_kind = TextKind::kHtml, summary_kind = TextKind::kHtml,
@@ -332,7 +342,7 @@ struct ItemFields {
 
   void Reset() {
     for (auto field : kAll) (this->*field).Reset();
-    atom_link.clear();
+    atom_link.Reset();
     title_kind = summary_kind = content_kind = TextKind::kHtml;
     guid_is_permalink = true;
     categories.clear();
@@ -380,8 +390,8 @@ bool ReadRssItem(pugi::xml_node item, const Namespaces& ns, ItemFields& f, Conte
           // <link href="…"/> without text is an Atom link in the default namespace.
           if (HasContent(child)) {
             f.link.SetIfAbsent(child);
-          } else if (f.atom_link.empty() && RelOf(child) == "alternate") {
-            f.atom_link = AttributeText(child, "href");
+          } else if (f.atom_link.text.empty() && RelOf(child) == "alternate") {
+            f.atom_link.SetAttribute(child, "href");
           }
         } else if (local == "guid") {
           f.guid.SetIfAbsent(child);
@@ -414,8 +424,8 @@ bool ReadRssItem(pugi::xml_node item, const Namespaces& ns, ItemFields& f, Conte
         if (local == "group") ReadMediaGroup(child, ns, f);
         break;
       case Ns::kAtom:
-        if (local == "link" && f.atom_link.empty() && RelOf(child) == "alternate") {
-          f.atom_link = AttributeText(child, "href");
+        if (local == "link" && f.atom_link.text.empty() && RelOf(child) == "alternate") {
+          f.atom_link.SetAttribute(child, "href");
         } else if (local == "updated" || local == "published") {
           f.updated.SetIfAbsent(child);
         }
@@ -433,7 +443,7 @@ bool ReadRssItem(pugi::xml_node item, const Namespaces& ns, ItemFields& f, Conte
     out.title = f.media_title.Clean(TextKind::kHtml, ctx);
   }
   out.link = ctx.Link(f.link.Decoded());
-  if (!out.link && !f.atom_link.empty()) out.link = ctx.Link(f.atom_link);
+  if (!out.link && !f.atom_link.text.empty()) out.link = ctx.Link(f.atom_link.Decoded());
   std::string guid = f.guid.Clean(TextKind::kPlain, ctx);
   if (!out.link && f.guid_is_permalink && !guid.empty()) out.link = ctx.Link(guid);
   // RSS 1.0 names each item by its rdf:about URI.
@@ -516,8 +526,9 @@ void ReadRss(pugi::xml_node root, Namespaces& ns, Context& ctx) {
 bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view feed_base,
                    const std::optional<std::string>& feed_author, ItemFields& f, Context& ctx) {
   f.Reset();
-  std::string base = XmlBase(entry, feed_base);
-  std::string link_base = base;
+  std::string base_storage, link_base_storage;
+  const std::string_view base = XmlBase(entry, feed_base, base_storage);
+  std::string_view link_base = base;
   std::string scratch;
   std::string author_name, author_email;
   int alternate_rank = 0;  // prefer rel=alternate type=text/html, then any alternate
@@ -532,8 +543,8 @@ bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view 
         int rank = AlternateRank(child);
         if (rank > alternate_rank) {
           alternate_rank = rank;
-          f.atom_link = AttributeText(child, "href");
-          link_base = XmlBase(child, base);
+          f.atom_link.SetAttribute(child, "href");
+          link_base = XmlBase(child, base, link_base_storage);
         }
       } else if (local == "id") {
         f.guid.SetIfAbsent(child);
@@ -558,9 +569,9 @@ bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view 
           }
         }
       } else if (local == "category") {
-        std::string term = AttributeText(child, "term");
-        if (term.empty()) term = AttributeText(child, "label");
-        AddCategory(f.categories, ctx.Text(term, TextKind::kPlain));
+        const char* term = child.attribute("term").value();
+        if (*term == '\0') term = child.attribute("label").value();
+        AddCategory(f.categories, ctx.XmlText(term, TextKind::kPlain));
       }
     } else if (space == Ns::kMedia) {
       if (local == "title") f.media_title.SetIfAbsent(child);
@@ -578,7 +589,7 @@ bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view 
   if (out.title.empty() && f.media_title.present) {
     out.title = f.media_title.Clean(TextKind::kHtml, ctx);
   }
-  out.link = ctx.Link(f.atom_link, link_base);
+  out.link = ctx.Link(f.atom_link.Decoded(), link_base);
   out.id = f.guid.Clean(TextKind::kPlain, ctx);
   Field& date = f.pub_date.present ? f.pub_date : f.updated.present ? f.updated : f.dc_date;
   if (date.present) out.published = ctx.Date(date.Decoded(), out.title);
@@ -604,7 +615,8 @@ bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view 
 }
 
 void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
-  std::string base = XmlBase(root, ctx.options().url);
+  std::string base_storage, link_base_storage;
+  const std::string_view base = XmlBase(root, ctx.options().url, base_storage);
   auto& feed = ctx.feed();
   std::string scratch;
   int alternate_rank = 0;
@@ -615,7 +627,7 @@ void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
     if (local == "title" && feed.title.empty()) {
       feed.title = CleanElementText(child, scratch, AtomTextKind(child), ctx);
     } else if (local == "link") {
-      ReadFeedLink(child, XmlBase(child, base), alternate_rank, ctx);
+      ReadFeedLink(child, XmlBase(child, base, link_base_storage), alternate_rank, ctx);
     } else if (local == "author" && !feed_author) {
       for (pugi::xml_node part : child.children()) {
         if (Namespaces::Local(part) == "name") {
