@@ -715,9 +715,17 @@ std::optional<core::TimePoint> ParseCommonLayout(std::string_view t) {
   }
   static constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
   static constexpr std::string_view kWeekdays = "MonTueWedThuFriSatSun";
-  if (t.size() < 28 || t[3] != ',' || t[4] != ' ') return std::nullopt;
-  if (std::size_t weekday = kWeekdays.find(t.substr(0, 3));
-      weekday == std::string_view::npos || weekday % 3 != 0) {
+  // The index of the three letters at `at` among `names` (three letters each), or -1. A
+  // compare per name: find() would call memchr and memcmp for every date.
+  auto name_at = [&](std::string_view names, std::size_t at) {
+    for (std::size_t i = 0; i < names.size(); i += 3) {
+      if (t[at] == names[i] && t[at + 1] == names[i + 1] && t[at + 2] == names[i + 2]) {
+        return static_cast<int>(i / 3);
+      }
+    }
+    return -1;
+  };
+  if (t.size() < 28 || t[3] != ',' || t[4] != ' ' || name_at(kWeekdays, 0) < 0) {
     return std::nullopt;
   }
   std::size_t at = 5;
@@ -728,9 +736,9 @@ std::optional<core::TimePoint> ParseCommonLayout(std::string_view t) {
       t[at + 15] != ':' || t.size() < at + 20 || t[at + 18] != ' ') {
     return std::nullopt;
   }
-  std::size_t month = kMonths.find(t.substr(at + 1, 3));
-  if (month == std::string_view::npos || month % 3 != 0) return std::nullopt;
-  f.month = static_cast<int>(month / 3) + 1;
+  const int month = name_at(kMonths, at + 1);
+  if (month < 0) return std::nullopt;
+  f.month = month + 1;
   if (!digits(at + 5, 4, &f.year) || !digits(at + 10, 2, &f.hour) ||
       !digits(at + 13, 2, &f.minute) || !digits(at + 16, 2, &f.second) ||
       !zone(at + 19, false, &f.offset_minutes)) {
