@@ -17,19 +17,25 @@ namespace newsmon::bench {
 
 // Starts Google Benchmark with `args` (argv without the benchmark's own flags, argv[0]
 // first). A full run reports medians of 5 repetitions unless the command line says
-// otherwise. False after reporting an unknown flag.
+// otherwise, the repetitions of all benchmarks interleaved in random order: a ratio of two
+// benchmarks then compares runs spread over the same minutes, not one benchmark's runs
+// with the other's taken later, when the shared machine may be busier or quieter.
+// False after reporting an unknown flag.
 inline bool InitializeBenchmark(std::vector<char*> args, bool full) {
   static std::string repetitions = "--benchmark_repetitions=5";
   static std::string aggregates = "--benchmark_display_aggregates_only=true";
+  static std::string interleaving = "--benchmark_enable_random_interleaving=true";
   if (full) {
-    bool has_repetitions = false;
+    bool has_repetitions = false, has_interleaving = false;
     for (char* arg : args) {
       has_repetitions |= std::string_view(arg).starts_with("--benchmark_repetitions");
+      has_interleaving |= std::string_view(arg).starts_with("--benchmark_enable_random");
     }
     if (!has_repetitions) {
       args.insert(args.begin() + 1, repetitions.data());
       args.insert(args.begin() + 1, aggregates.data());
     }
+    if (!has_interleaving) args.insert(args.begin() + 1, interleaving.data());
   }
   int argc = static_cast<int>(args.size());
   args.push_back(nullptr);

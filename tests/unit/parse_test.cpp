@@ -175,6 +175,22 @@ TEST(ParseLimits, LongFieldsAreCutAtTheLimit) {
   EXPECT_EQ(result.feed->items.at(0).title, std::string(10, 'x'));
 }
 
+// Links that resolution would change are told from plain ones wherever the telling bytes
+// are: a percent escape or a dot segment at any position of a long link.
+TEST(ParseLinks, APlainLinkIsCheckedAtEveryPosition) {
+  const std::string head = "https://a.example/";
+  const std::string path(60, 'p');
+  for (std::size_t at = 0; at <= path.size(); ++at) {
+    const std::string before = head + path.substr(0, at), after = path.substr(at);
+    for (auto [raw, resolved] : {std::pair{before + "%41" + after, before + "A" + after},
+                                 std::pair{before + "/./" + after, before + "/" + after}}) {
+      auto result = ParseText(Rss("<item><title>t</title><link>" + raw + "</link></item>"));
+      ASSERT_TRUE(result.ok()) << result.error;
+      EXPECT_EQ(result.feed->items.at(0).link, resolved) << raw;
+    }
+  }
+}
+
 TEST(ParseIds, GuidThenCanonicalLinkThenHash) {
   auto result =
       ParseText(Rss("<item><title>a</title><guid isPermaLink=\"false\"> tag:x,2023:1 </guid>"
