@@ -1116,6 +1116,39 @@ class Cleaner {
   bool found_invalid_ = false;
 };
 
+// Whether cleaning leaves `text` as it is: bytes that CopyRun copies as they are and
+// single spaces between them, nothing past max_bytes, and with `check` valid UTF-8. Most
+// titles, ids, categories and names are; they are copied without a Cleaner. 16 bytes at a
+// time, as CopyRun reads them; the last block ends at the end of the text and may overlap
+// the one before (a byte checked twice is harmless).
+bool Unchanged(std::string_view text, TextKind kind, std::size_t max_bytes, bool check) {
+  if (text.empty() || text.size() > max_bytes || text.front() == ' ' || text.back() == ' ') {
+    return false;
+  }
+  const char stop_char = kind == TextKind::kHtml ? '<' : '&';
+  const auto clean = [](const BlockBits& block, std::uint32_t space_before) {
+    return (block.stop | (block.space & ((block.space << 1) | space_before))) == 0;
+  };
+  std::uint32_t high = 0;
+  if (text.size() < 16) {
+    char padded[16] = {};
+    std::memcpy(padded, text.data(), text.size());
+    BlockBits block = ScanBlock(LoadBlock(padded), stop_char);
+    block.stop &= (std::uint32_t{1} << text.size()) - 1;  // not the padding
+    if (!clean(block, 0)) return false;
+    high = block.high;
+  } else {
+    for (std::size_t at = 0;; at += 16) {
+      at = std::min(at, text.size() - 16);
+      const BlockBits block = ScanBlock(LoadBlock(text.data() + at), stop_char);
+      if (!clean(block, at > 0 && text[at - 1] == ' ')) return false;
+      high |= block.high;
+      if (at + 16 == text.size()) break;
+    }
+  }
+  return !check || high == 0 || IsValidUtf8(text);
+}
+
 // Input that is not valid UTF-8 is repaired into `storage` first.
 std::string_view RepairedInput(std::string_view text, std::string& storage) {
   if (IsValidUtf8(text)) return text;
@@ -1128,6 +1161,7 @@ std::string_view RepairedInput(std::string_view text, std::string& storage) {
 
 std::string CleanText(std::string_view text, TextKind kind, std::size_t max_bytes,
                       Utf8Input input) {
+  if (Unchanged(text, kind, max_bytes, input == Utf8Input::kUnchecked)) return std::string(text);
   Cleaner cleaner(kind, max_bytes, text, input == Utf8Input::kUnchecked);
   cleaner.Run(text.data(), text.data() + text.size());
   if (!cleaner.found_invalid()) return std::move(cleaner).Finish();
@@ -1140,6 +1174,8 @@ std::string CleanText(std::string_view text, TextKind kind, std::size_t max_byte
 }
 
 std::string CleanXmlText(std::string_view xml, TextKind kind, std::size_t max_bytes) {
+  // '&' stops Unchanged: no XML reference is left undecoded.
+  if (Unchanged(xml, kind, max_bytes, /*check=*/false)) return std::string(xml);
   Cleaner cleaner(kind, max_bytes, xml, /*check=*/false, /*escaped=*/true);
   cleaner.Run(xml.data(), xml.data() + xml.size());
   if (const char* rest = cleaner.gave_up_at()) {

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -736,6 +738,65 @@ TEST(CleanXmlTextTest, EqualsCleanTextOfTheDecodedText) {
         EXPECT_EQ(CleanXmlText(input, kind, max_bytes),
                   CleanText(XmlDecoded(input), kind, max_bytes, Utf8Input::kValid))
             << input << " kind " << static_cast<int>(kind) << " max " << max_bytes;
+      }
+    }
+  }
+}
+
+// Text that cleaning leaves as it is is copied without the Cleaner; a leading space (which
+// cleaning always drops) sends the same text through the Cleaner. The two agree on random
+// texts of every length around the 16-byte blocks, made of what decides the shortcut.
+TEST(CleanTextTest, UnchangedTextIsCopiedAsTheCleanerWouldCleanIt) {
+  constexpr std::string_view kPieces[] = {"a",
+                                          "Z",
+                                          "9",
+                                          " ",
+                                          "  ",
+                                          "&",
+                                          "&amp;",
+                                          "<",
+                                          "<b>",
+                                          "\t",
+                                          "\n",
+                                          "\x7f",
+                                          "\xc2\xa0",
+                                          "\xe2\x80\x9c",
+                                          "\xe2\x80\x8b",
+                                          "\xd0\x96",
+                                          "\xe4\xb8\xad",
+                                          "\xef\xbb\xbf",
+                                          "\xff",
+                                          "\xd0",
+                                          "\xe2\x80",
+                                          "'",
+                                          "\"",
+                                          ";",
+                                          "/"};
+  std::uint64_t state = 42;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::size_t>(state >> 33);
+  };
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    const std::size_t pieces = next() % 24;
+    for (std::size_t j = 0; j < pieces; ++j) {
+      // Mostly letters, so that many texts are unchanged.
+      text += next() % 3 != 0 ? kPieces[next() % 3] : kPieces[next() % std::size(kPieces)];
+    }
+    const std::string spaced = " " + text;
+    for (TextKind kind : {TextKind::kHtml, TextKind::kPlain}) {
+      for (std::size_t max_bytes : {kNoLimit, std::size_t{5}, std::size_t{17}}) {
+        for (Utf8Input input : {Utf8Input::kUnchecked, Utf8Input::kValid}) {
+          if (input == Utf8Input::kValid && !IsValidUtf8(text)) continue;
+          ASSERT_EQ(CleanText(text, kind, max_bytes, input),
+                    CleanText(spaced, kind, max_bytes, input))
+              << "[" << text << "] kind " << static_cast<int>(kind) << " max " << max_bytes;
+        }
+        if (IsValidUtf8(text)) {
+          ASSERT_EQ(CleanXmlText(text, kind, max_bytes), CleanXmlText(spaced, kind, max_bytes))
+              << "[" << text << "] kind " << static_cast<int>(kind) << " max " << max_bytes;
+        }
       }
     }
   }
