@@ -88,13 +88,16 @@ std::size_t ValidUtf8Prefix(std::string_view text) {
   auto* end = begin + text.size();
   auto* p = begin;
   while (p < end) {
-    // ASCII runs dominate feeds: skip them 32 bytes at a time, then 16.
+    // ASCII runs dominate feeds: skip them 64 bytes at a time, then 16.
 #if defined(__SSE2__)
-    while (end - p >= 32) {
-      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
-      if (_mm_movemask_epi8(_mm_or_si128(a, b)) != 0) break;
-      p += 32;
+    const auto load = [](const unsigned char* at) {
+      return _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    };
+    while (end - p >= 64) {
+      const __m128i any = _mm_or_si128(_mm_or_si128(load(p), load(p + 16)),
+                                       _mm_or_si128(load(p + 32), load(p + 48)));
+      if (_mm_movemask_epi8(any) != 0) break;
+      p += 64;
     }
 #endif
     while (end - p >= 16) {
