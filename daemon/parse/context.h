@@ -47,10 +47,13 @@ class Context {
     feed_.items.reserve(std::min(bytes / 1024, options_.limits.max_items));
   }
 
-  // Adds a finished item. An item without a title takes the start of its summary as title;
-  // with neither it is skipped with a warning. Returns false once limits.max_items items are
-  // held (the caller stops reading).
-  bool Add(core::Item&& item);
+  // A new, empty item at the end of the feed for the reader to fill (in place: an Item is
+  // not moved again), or nullptr once limits.max_items items are held, with one warning (the
+  // reader stops).
+  core::Item* NewItem();
+  // Finishes the item NewItem made: without a title it takes the start of its summary as
+  // title; with neither it is dropped with a warning.
+  void FinishItem();
 
  private:
   const Options& options_;

@@ -83,7 +83,9 @@ std::string ReadJsonFeed(const std::string& utf8, Context& ctx) {
       ctx.Warn("item " + std::to_string(index) + " is not an object");
       continue;
     }
-    core::Item item;
+    core::Item* const added = ctx.NewItem();
+    if (added == nullptr) break;
+    core::Item& item = *added;
     item.id = IdOf(entry);
     item.title = ctx.Text(StringAt(entry, "title"), TextKind::kPlain);
     item.link = ctx.Link(StringAt(entry, "url"));
@@ -108,7 +110,7 @@ std::string ReadJsonFeed(const std::string& utf8, Context& ctx) {
         }
       }
     }
-    if (!ctx.Add(std::move(item))) break;
+    ctx.FinishItem();
   }
   return {};
 }

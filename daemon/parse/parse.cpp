@@ -185,25 +185,27 @@ std::optional<core::TimePoint> Context::Date(std::string_view raw, std::string_v
   return date;
 }
 
-bool Context::Add(core::Item&& item) {
+core::Item* Context::NewItem() {
   if (feed_.items.size() >= options_.limits.max_items) {
     if (!warned_full_) {
       Warn("more than " + std::to_string(options_.limits.max_items) +
            " items: the rest are dropped");
       warned_full_ = true;
     }
-    return false;
+    return nullptr;
   }
-  if (item.title.empty()) {
-    if (!item.summary) {
-      Warn("item " + std::to_string(feed_.items.size() + 1) +
-           " has neither title nor summary: skipped");
-      return true;
-    }
-    item.title = Shorten(*item.summary, kTitleFromSummaryBytes);
+  return &feed_.items.emplace_back();
+}
+
+void Context::FinishItem() {
+  core::Item& item = feed_.items.back();
+  if (!item.title.empty()) return;
+  if (!item.summary) {
+    Warn("item " + std::to_string(feed_.items.size()) + " has neither title nor summary: skipped");
+    feed_.items.pop_back();
+    return;
   }
-  feed_.items.push_back(std::move(item));
-  return true;
+  item.title = Shorten(*item.summary, kTitleFromSummaryBytes);
 }
 
 void FinishItems(core::Feed& feed, std::string_view source_name) {
