@@ -92,37 +92,46 @@ std::string Alertmanager::Log() const { return child_ ? child_->err() : ""; }
 
 std::string Alertmanager::Start(std::uint16_t port) {
   const std::string listen = "127.0.0.1:" + std::to_string(port);
-  child_ = std::make_unique<Child>(std::vector<std::string>{
-      options_.binary, "--config.file=" + (dir_ / "alertmanager.yml").string(),
-      "--storage.path=" + (dir_ / "data").string(), "--web.listen-address=" + listen,
-      "--cluster.listen-address=", "--log.level=warn"});
-  const auto until = Clock::now() + options_.start_timeout;
+  return StartUntilReady(
+      child_,
+      {options_.binary, "--config.file=" + (dir_ / "alertmanager.yml").string(),
+       "--storage.path=" + (dir_ / "data").string(), "--web.listen-address=" + listen,
+       "--cluster.listen-address=", "--log.level=warn"},
+      port, options_.start_timeout);
+}
+
+bool Alertmanager::Stop(milliseconds deadline) { return StopChild(child_, deadline); }
+
+std::string StartUntilReady(std::unique_ptr<Child>& child, std::vector<std::string> argv,
+                            std::uint16_t port, milliseconds timeout) {
+  child = std::make_unique<Child>(std::move(argv));
+  const auto until = Clock::now() + timeout;
   while (Clock::now() < until) {
     if (LoopbackGet(port, "/-/ready", kProbeTimeout).status == 200) return "";
     // Reads its log while waiting; returns at once when it has exited and closed its pipes.
     const auto before = Clock::now();
-    child_->WaitForOutput([](const std::string&, const std::string&) { return false; },
-                          kProbeInterval);
+    child->WaitForOutput([](const std::string&, const std::string&) { return false; },
+                         kProbeInterval);
     const bool exited = Clock::now() - before < kProbeInterval / 2;
-    const std::string& log = child_->err();
+    const std::string& log = child->err();
     if (exited || log.find("level=error") != std::string::npos) {
-      child_->Wait(std::chrono::seconds(5));
-      std::string failure = "exited before it was ready: " + child_->err();
-      child_.reset();
+      child->Wait(std::chrono::seconds(5));
+      std::string failure = "exited before it was ready: " + child->err();
+      child.reset();
       return failure;
     }
   }
-  std::string failure = "not ready within " + std::to_string(options_.start_timeout.count()) +
-                        " ms; log: " + child_->err();
-  Stop();
+  std::string failure =
+      "not ready within " + std::to_string(timeout.count()) + " ms; log: " + child->err();
+  StopChild(child, std::chrono::seconds(10));
   return failure;
 }
 
-bool Alertmanager::Stop(milliseconds deadline) {
-  if (!child_) return true;
-  child_->Signal(SIGTERM);
-  const bool clean = child_->Wait(deadline) == 0;
-  child_.reset();  // kills it if it is still there
+bool StopChild(std::unique_ptr<Child>& child, milliseconds deadline) {
+  if (!child) return true;
+  child->Signal(SIGTERM);
+  const bool clean = child->Wait(deadline) == 0;
+  child.reset();  // kills it if it is still there
   return clean;
 }
 

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace newsmon::test {
 
@@ -66,5 +67,13 @@ struct LoopbackAnswer {
 };
 LoopbackAnswer LoopbackGet(std::uint16_t port, std::string_view path,
                            std::chrono::milliseconds timeout);
+
+// Alertmanager and Prometheus start and stop alike. StartUntilReady runs `argv` (a server
+// that listens on 127.0.0.1:`port`) as `child` and waits until GET /-/ready answers 200:
+// "" then; otherwise why not, with its log, and `child` is gone. StopChild sends SIGTERM,
+// waits up to `deadline`, then kills: true when it exited by itself; a no-op without a child.
+std::string StartUntilReady(std::unique_ptr<Child>& child, std::vector<std::string> argv,
+                            std::uint16_t port, std::chrono::milliseconds timeout);
+bool StopChild(std::unique_ptr<Child>& child, std::chrono::milliseconds deadline);
 
 }  // namespace newsmon::test

@@ -1,7 +1,5 @@
 #include "tests/support/prometheus.h"
 
-#include <signal.h>
-
 #include <fstream>
 #include <string>
 #include <vector>
@@ -14,10 +12,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
-using Clock = std::chrono::steady_clock;
-
-constexpr milliseconds kProbeTimeout{500};
-constexpr milliseconds kProbeInterval{25};
 
 // A YAML double-quoted string: paths and targets need no more than \ and " escaped.
 std::string Quoted(std::string_view text) {
@@ -88,38 +82,13 @@ LoopbackAnswer Prometheus::Query(std::string_view promql, milliseconds timeout) 
 
 std::string Prometheus::Start(std::uint16_t port) {
   const std::string listen = "127.0.0.1:" + std::to_string(port);
-  child_ = std::make_unique<Child>(std::vector<std::string>{
-      options_.binary, "--config.file=" + (dir_ / "prometheus.yml").string(),
-      "--storage.tsdb.path=" + (dir_ / "data").string(), "--web.listen-address=" + listen,
-      "--log.level=warn"});
-  const auto until = Clock::now() + options_.start_timeout;
-  while (Clock::now() < until) {
-    if (LoopbackGet(port, "/-/ready", kProbeTimeout).status == 200) return "";
-    // Reads its log while waiting; returns at once when it has exited and closed its pipes.
-    const auto before = Clock::now();
-    child_->WaitForOutput([](const std::string&, const std::string&) { return false; },
-                          kProbeInterval);
-    const bool exited = Clock::now() - before < kProbeInterval / 2;
-    const std::string& log = child_->err();
-    if (exited || log.find("level=error") != std::string::npos) {
-      child_->Wait(std::chrono::seconds(5));
-      std::string failure = "exited before it was ready: " + child_->err();
-      child_.reset();
-      return failure;
-    }
-  }
-  std::string failure = "not ready within " + std::to_string(options_.start_timeout.count()) +
-                        " ms; log: " + child_->err();
-  Stop();
-  return failure;
+  return StartUntilReady(child_,
+                         {options_.binary, "--config.file=" + (dir_ / "prometheus.yml").string(),
+                          "--storage.tsdb.path=" + (dir_ / "data").string(),
+                          "--web.listen-address=" + listen, "--log.level=warn"},
+                         port, options_.start_timeout);
 }
 
-bool Prometheus::Stop(milliseconds deadline) {
-  if (!child_) return true;
-  child_->Signal(SIGTERM);
-  const bool clean = child_->Wait(deadline) == 0;
-  child_.reset();  // kills it if it is still there
-  return clean;
-}
+bool Prometheus::Stop(milliseconds deadline) { return StopChild(child_, deadline); }
 
 }  // namespace newsmon::test
