@@ -1107,7 +1107,7 @@ class Cleaner {
   bool escaped_;                      // XML references still to decode (CleanXmlText)
   const char* gave_up_at_ = nullptr;  // where an escaped pass stopped
 
-  const char* begin_;  // of the whole text: ScanAt may read back to here
+  const char* begin_;  // of the whole text: ScanTail may read back to here
   const char* end_;    // of the whole text
   std::size_t limit_;  // max_bytes, or 0 once invalid UTF-8 is found
   std::string out_;

@@ -327,23 +327,16 @@ struct ItemFields {
   bool guid_is_permalink = true;
   std::vector<std::string> categories;
 
-  static constexpr Field ItemFields::*kAll[] = {&ItemFields::title,
-                                                &ItemFields::media_title,
-                                                &ItemFields::dc_title,
-                                                &ItemFields::link,
-                                                &ItemFields::guid,
-                                                &ItemFields::pub_date,
-                                                &ItemFields::dc_date,
-                                                &ItemFields::updated,
-                                                &ItemFields::description,
-                                                &ItemFields::content,
-                                                &ItemFields::media_description,
-                                                &ItemFields::author,
-                                                &ItemFields::dc_creator};
+  // Every field, for Reset and CheckDepth.
+  static constexpr Field ItemFields::*kAll[] = {
+      &ItemFields::title,       &ItemFields::media_title, &ItemFields::dc_title,
+      &ItemFields::link,        &ItemFields::guid,        &ItemFields::atom_link,
+      &ItemFields::pub_date,    &ItemFields::dc_date,     &ItemFields::updated,
+      &ItemFields::description, &ItemFields::content,     &ItemFields::media_description,
+      &ItemFields::author,      &ItemFields::dc_creator};
 
   void Reset() {
     for (auto field : kAll) (this->*field).Reset();
-    atom_link.Reset();
     title_kind = summary_kind = content_kind = TextKind::kHtml;
     guid_is_permalink = true;
     categories.clear();
