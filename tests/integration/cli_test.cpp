@@ -18,6 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::Child;
+using test::Contains;
 using test::RunProcess;
 using test::TempDir;
 
@@ -29,10 +30,6 @@ std::vector<std::string> Lines(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
-}
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 // A small valid config with its state under `dir`.

@@ -12,14 +12,11 @@
 namespace newsmon {
 namespace {
 
+using test::Contains;
 using test::RunProcess;
 using test::TempDir;
 
 const std::string kBinary = NEWSMON_BINARY;
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 constexpr char kFeed[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -16,13 +16,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::Child;
+using test::Contains;
 using test::TempDir;
 
 const std::string kBinary = NEWSMON_BINARY;
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 std::size_t Count(const std::string& text, const std::string& part) {
   std::size_t n = 0;

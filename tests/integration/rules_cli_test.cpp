@@ -13,15 +13,12 @@
 namespace newsmon {
 namespace {
 
+using test::Contains;
 using test::RunProcess;
 using test::TempDir;
 
 const std::string kBinary = NEWSMON_BINARY;
 const std::string kSourceDir = NEWSMON_SOURCE_DIR;
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 // A config with one source, "steppe", and the rules in `rules`.
 std::string WriteConfig(const TempDir& dir, const std::string& rules) {

@@ -34,15 +34,12 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using test::Child;
+using test::Contains;
 using test::RunProcess;
 using test::TempDir;
 
 const std::string kBinary = NEWSMON_BINARY;
 const std::string kSourceDir = NEWSMON_SOURCE_DIR;
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

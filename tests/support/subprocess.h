@@ -65,4 +65,10 @@ class Child {
   int exit_code_ = -1;
 };
 
+// Whether a child's output (or any text) holds `part`: what the tests ask of stdout and
+// stderr, in expectations and in the conditions they wait for.
+inline bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 }  // namespace newsmon::test
