@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <iterator>
 #include <pugixml.hpp>
 #include <string>
 #include <string_view>
@@ -105,6 +106,47 @@ class Namespaces {
 
   std::vector<std::pair<std::string, Ns>> prefixes_;
   Ns default_ = Ns::kNone;
+};
+
+// The element children of a node, in document order. pugixml's accessors are calls into
+// the library: the range-for over children() makes four per child (compare, dereference,
+// type, increment), this two (type, next sibling), for every child of every item.
+class Elements {
+ public:
+  explicit Elements(pugi::xml_node parent) : first_(parent.first_child()) {}
+
+  class Iterator {
+   public:
+    explicit Iterator(pugi::xml_node node) : node_(node) { SkipToElement(); }
+    pugi::xml_node operator*() const { return node_; }
+    Iterator& operator++() {
+      node_ = node_.next_sibling();
+      SkipToElement();
+      return *this;
+    }
+    bool operator!=(std::default_sentinel_t) const { return !done_; }
+
+   private:
+    void SkipToElement() {
+      for (;; node_ = node_.next_sibling()) {
+        const pugi::xml_node_type type = node_.type();
+        if (type == pugi::node_element) return;
+        if (type == pugi::node_null) {
+          done_ = true;
+          return;
+        }
+      }
+    }
+
+    pugi::xml_node node_;
+    bool done_ = false;
+  };
+
+  Iterator begin() const { return Iterator(first_); }
+  std::default_sentinel_t end() const { return {}; }
+
+ private:
+  pugi::xml_node first_;
 };
 
 // Elements of inline XHTML (Atom type="xhtml", or markup left unescaped in a description)
@@ -360,8 +402,7 @@ void AddCategory(std::vector<std::string>& categories, std::string text) {
 }
 
 void ReadMediaGroup(pugi::xml_node group, const Namespaces& ns, ItemFields& f) {
-  for (pugi::xml_node child : group.children()) {
-    if (child.type() != pugi::node_element) continue;
+  for (pugi::xml_node child : Elements(group)) {
     const auto [space, local] = ns.Resolve(child);
     if (space != Ns::kMedia) continue;
     if (local == "title") f.media_title.SetIfAbsent(child);
@@ -373,8 +414,7 @@ void ReadMediaGroup(pugi::xml_node group, const Namespaces& ns, ItemFields& f) {
 bool ReadRssItem(pugi::xml_node item, const Namespaces& ns, ItemFields& f, Context& ctx) {
   f.Reset();
   std::string scratch;
-  for (pugi::xml_node child : item.children()) {
-    if (child.type() != pugi::node_element) continue;
+  for (pugi::xml_node child : Elements(item)) {
     const auto [space, local] = ns.Resolve(child);
     switch (space) {
       case Ns::kNone:
@@ -464,8 +504,7 @@ void ReadRssChannel(pugi::xml_node channel, const Namespaces& ns, Context& ctx) 
   auto& feed = ctx.feed();
   std::string scratch;
   int alternate_rank = 0;  // the channel's own <link> outranks any atom:link
-  for (pugi::xml_node child : channel.children()) {
-    if (child.type() != pugi::node_element) continue;
+  for (pugi::xml_node child : Elements(channel)) {
     const auto [space, local] = ns.Resolve(child);
     if (space == Ns::kNone && local == "title" && feed.title.empty()) {
       feed.title = CleanElementText(child, scratch, TextKind::kHtml, ctx);
@@ -498,8 +537,7 @@ void ReadRssChannel(pugi::xml_node channel, const Namespaces& ns, Context& ctx) 
 void ReadRss(pugi::xml_node root, Namespaces& ns, Context& ctx) {
   ItemFields fields;
   auto read_items = [&](pugi::xml_node parent) {
-    for (pugi::xml_node child : parent.children()) {
-      if (child.type() != pugi::node_element) continue;
+    for (pugi::xml_node child : Elements(parent)) {
       const auto [space, local] = ns.Resolve(child);
       if (space == Ns::kNone && local == "item" && !ReadRssItem(child, ns, fields, ctx)) {
         return false;
@@ -507,8 +545,8 @@ void ReadRss(pugi::xml_node root, Namespaces& ns, Context& ctx) {
     }
     return true;
   };
-  for (pugi::xml_node child : root.children()) {
-    if (child.type() != pugi::node_element || ns.Of(child) != Ns::kNone) continue;
+  for (pugi::xml_node child : Elements(root)) {
+    if (ns.Of(child) != Ns::kNone) continue;
     std::string_view local = Namespaces::Local(child);
     if (local == "channel") {
       ns.Declare(child);
@@ -529,8 +567,7 @@ bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view 
   std::string scratch;
   std::string author_name, author_email;
   int alternate_rank = 0;  // prefer rel=alternate type=text/html, then any alternate
-  for (pugi::xml_node child : entry.children()) {
-    if (child.type() != pugi::node_element) continue;
+  for (pugi::xml_node child : Elements(entry)) {
     const auto [space, local] = ns.Resolve(child);
     if (space == Ns::kAtom) {
       if (local == "title") {
@@ -556,7 +593,7 @@ bool ReadAtomEntry(pugi::xml_node entry, const Namespaces& ns, std::string_view 
         f.content.SetIfAbsent(child);
         f.content_kind = AtomTextKind(child);
       } else if (local == "author" && author_name.empty()) {
-        for (pugi::xml_node part : child.children()) {
+        for (pugi::xml_node part : Elements(child)) {
           std::string_view part_name = Namespaces::Local(part);
           if (part_name == "name") {
             author_name = CleanElementText(part, scratch, TextKind::kPlain, ctx);
@@ -621,15 +658,15 @@ void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
   std::string scratch;
   int alternate_rank = 0;
   std::optional<std::string> feed_author;
-  for (pugi::xml_node child : root.children()) {
-    if (child.type() != pugi::node_element || ns.Of(child) != Ns::kAtom) continue;
+  for (pugi::xml_node child : Elements(root)) {
+    if (ns.Of(child) != Ns::kAtom) continue;
     std::string_view local = Namespaces::Local(child);
     if (local == "title" && feed.title.empty()) {
       feed.title = CleanElementText(child, scratch, AtomTextKind(child), ctx);
     } else if (local == "link") {
       ReadFeedLink(child, XmlBase(child, base, link_base_storage), alternate_rank, ctx);
     } else if (local == "author" && !feed_author) {
-      for (pugi::xml_node part : child.children()) {
+      for (pugi::xml_node part : Elements(child)) {
         if (Namespaces::Local(part) == "name") {
           feed_author = ctx.OptionalText(RawText(part, scratch, ctx), TextKind::kPlain);
         }
@@ -637,8 +674,7 @@ void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
     }
   }
   ItemFields fields;
-  for (pugi::xml_node child : root.children()) {
-    if (child.type() != pugi::node_element) continue;
+  for (pugi::xml_node child : Elements(root)) {
     const auto [space, local] = ns.Resolve(child);
     if (space == Ns::kAtom && local == "entry" &&
         !ReadAtomEntry(child, ns, base, feed_author, fields, ctx)) {
