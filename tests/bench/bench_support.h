@@ -104,6 +104,34 @@ class RateReporter : public benchmark::ConsoleReporter {
   std::map<std::string, Rate> rates_;
 };
 
+// `text` as XML character data or attribute value: &, <, > and " escaped.
+inline void AppendXmlEscaped(std::string& out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+inline std::string XmlEscaped(std::string_view text) {
+  std::string out;
+  AppendXmlEscaped(out, text);
+  return out;
+}
+
 // The non-empty pieces of `list` between `separator`s.
 inline std::vector<std::string_view> Split(std::string_view list, char separator = ' ') {
   std::vector<std::string_view> out;

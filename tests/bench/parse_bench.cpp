@@ -44,10 +44,12 @@
 
 namespace {
 
+using newsmon::bench::AppendXmlEscaped;
 using newsmon::bench::Random;
 using newsmon::bench::Rate;
 using newsmon::bench::RateReporter;
 using newsmon::bench::Split;
+using newsmon::bench::XmlEscaped;
 
 namespace fs = std::filesystem;
 using newsmon::parse::Parse;
@@ -160,33 +162,6 @@ struct Language {
     return english ? rng.Pick(kAuthors) : rng.Pick(kRussianAuthors);
   }
 };
-
-void AppendEscaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
-std::string Escaped(std::string_view text) {
-  std::string out;
-  AppendEscaped(out, text);
-  return out;
-}
 
 // A headline of about 80 characters, with the punctuation real ones carry.
 std::string Title(Random& rng, const Language& lang) {
@@ -331,7 +306,7 @@ Story MakeStory(Random& rng, const Language& lang, std::string_view site, int fe
 
 void AppendRssItem(std::string& out, Random& rng, const Story& s) {
   out += "    <item>\n      <title>";
-  AppendEscaped(out, s.title);
+  AppendXmlEscaped(out, s.title);
   out += "</title>\n      <link>" + s.url + "</link>\n";
   out += s.guid_is_url ? "      <guid>" : "      <guid isPermaLink=\"false\">";
   out += s.id + "</guid>\n      <pubDate>" + Rfc822(s.published, rng.Pick(kRfc822Zones)) +
@@ -340,17 +315,17 @@ void AppendRssItem(std::string& out, Random& rng, const Story& s) {
   if (rng.Percent(50)) {
     out += "<![CDATA[" + s.description_html + "]]>";
   } else {
-    AppendEscaped(out, s.description_html);
+    AppendXmlEscaped(out, s.description_html);
   }
   out += "</description>\n";
   for (std::string_view c : s.categories) {
     out += "      <category>";
-    AppendEscaped(out, c);
+    AppendXmlEscaped(out, c);
     out += "</category>\n";
   }
   if (s.author) {
     out += "      <dc:creator>";
-    AppendEscaped(out, *s.author);
+    AppendXmlEscaped(out, *s.author);
     out += "</dc:creator>\n";
   }
   out += "    </item>\n";
@@ -363,9 +338,9 @@ std::string RssHeader(std::string_view encoding, std::string_view site, std::str
       "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" "
       "xmlns:atom=\"http://www.w3.org/2005/Atom\" "
       "xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">\n  <channel>\n    <title>";
-  AppendEscaped(out, title);
+  AppendXmlEscaped(out, title);
   out += "</title>\n    <link>https://" + std::string(site) + "/</link>\n    <description>";
-  AppendEscaped(out, title);
+  AppendXmlEscaped(out, title);
   out += " — latest news</description>\n    <language>" + std::string(language) +
          "</language>\n    <lastBuildDate>" + Rfc822(now, "+0000") +
          "</lastBuildDate>\n    <atom:link href=\"https://" + std::string(site) +
@@ -439,18 +414,18 @@ Feed AtomFeed(Random& rng, int index, std::size_t items) {
     Story s = MakeStory(rng, lang, site, index, static_cast<int>(n), clock);
     std::string_view zone = rng.Pick(kRfc3339Zones);
     out += "  <entry>\n    <title type=\"html\">";
-    AppendEscaped(out, s.title);
+    AppendXmlEscaped(out, s.title);
     out += "</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"" + s.url +
            "\"/>\n    <id>tag:" + site + ",2025:" + std::to_string(index) + "-" +
            std::to_string(n) + "</id>\n    <published>" + Rfc3339(s.published, zone) +
            "</published>\n    <updated>" + Rfc3339(s.published + std::chrono::minutes(5), zone) +
            "</updated>\n";
-    if (s.author) out += "    <author><name>" + Escaped(*s.author) + "</name></author>\n";
+    if (s.author) out += "    <author><name>" + XmlEscaped(*s.author) + "</name></author>\n";
     for (std::string_view c : s.categories) {
-      out += "    <category term=\"" + Escaped(c) + "\"/>\n";
+      out += "    <category term=\"" + XmlEscaped(c) + "\"/>\n";
     }
     out += "    <summary type=\"html\">";
-    AppendEscaped(out, s.description_html);
+    AppendXmlEscaped(out, s.description_html);
     out += "</summary>\n  </entry>\n";
   }
   out += "</feed>\n";

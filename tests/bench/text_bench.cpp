@@ -53,29 +53,6 @@ constexpr std::string_view kWordList[] = {"government", "minister", "announced",
                                           "plan",       "to",       "reduce",    "energy",
                                           "prices",     "after",    "talks",     "with"};
 
-std::string Escaped(std::string_view html) {
-  std::string out;
-  for (char c : html) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::vector<std::string> MakeTexts(std::size_t case_index, bool escaped) {
   newsmon::bench::Random rng(kSeed + case_index);
   std::vector<std::string> texts;
@@ -88,7 +65,7 @@ std::vector<std::string> MakeTexts(std::size_t case_index, bool escaped) {
       std::size_t pick = case_index == kMixed ? 1 + rng.Below(kMixed - 1) : case_index;
       html += kCases[pick].html;
     }
-    texts.push_back(escaped ? Escaped(html) : html);
+    texts.push_back(escaped ? newsmon::bench::XmlEscaped(html) : html);
   }
   return texts;
 }
