@@ -88,8 +88,6 @@ class Namespaces {
     return {OfPrefix(prefix), std::string_view(p + 1)};
   }
 
-  Ns Of(pugi::xml_node node) const { return Resolve(node).ns; }
-
   static std::string_view Local(pugi::xml_node node) {
     std::string_view name = node.name();
     auto colon = name.find(':');
@@ -546,8 +544,8 @@ void ReadRss(pugi::xml_node root, Namespaces& ns, Context& ctx) {
     return true;
   };
   for (pugi::xml_node child : Elements(root)) {
-    if (ns.Of(child) != Ns::kNone) continue;
-    std::string_view local = Namespaces::Local(child);
+    const auto [space, local] = ns.Resolve(child);
+    if (space != Ns::kNone) continue;
     if (local == "channel") {
       ns.Declare(child);
       ReadRssChannel(child, ns, ctx);
@@ -659,8 +657,8 @@ void ReadAtom(pugi::xml_node root, const Namespaces& ns, Context& ctx) {
   int alternate_rank = 0;
   std::optional<std::string> feed_author;
   for (pugi::xml_node child : Elements(root)) {
-    if (ns.Of(child) != Ns::kAtom) continue;
-    std::string_view local = Namespaces::Local(child);
+    const auto [space, local] = ns.Resolve(child);
+    if (space != Ns::kAtom) continue;
     if (local == "title" && feed.title.empty()) {
       feed.title = CleanElementText(child, scratch, AtomTextKind(child), ctx);
     } else if (local == "link") {
